@@ -1,0 +1,130 @@
+"""`scrapbook` commands: serve, migrate, moderator add/list/disable."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from scrapbook.core.config import get_settings
+
+app = typer.Typer(help="Scrapbook: an anonymous, moderated, creative scrapbook.",
+                  no_args_is_help=True)
+moderator_app = typer.Typer(help="Manage moderator accounts.", no_args_is_help=True)
+app.add_typer(moderator_app, name="moderator")
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run_migrations(database_url: str | None = None) -> None:
+    """Bring the database schema up to date (used by `migrate`, `serve` and the tests)."""
+    from alembic import command
+    from alembic.config import Config
+
+    settings = get_settings()
+    url = database_url or settings.database_url
+    if url.startswith("sqlite:///") and not url.startswith("sqlite:///:memory:"):
+        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    cfg = Config(str(ROOT / "alembic.ini"))
+    cfg.set_main_option("script_location", str(ROOT / "alembic"))
+    cfg.attributes["database_url"] = url
+    command.upgrade(cfg, "head")
+
+
+@app.command()
+def migrate() -> None:
+    """Apply pending database migrations."""
+    run_migrations()
+    typer.echo("Database is up to date.")
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    workers: Annotated[int, typer.Option(help="Worker processes.")] = 1,
+) -> None:
+    """Apply pending migrations, then serve the app."""
+    import uvicorn
+
+    settings = get_settings()
+    settings.resolved_secret_key()  # generate the development secret once, before workers fork
+    run_migrations()
+    typer.echo(f"Scrapbook on http://{host}:{port}  (API docs at /docs)")
+    uvicorn.run(
+        "scrapbook.main:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        access_log=False,  # privacy: no client addresses or request lines in logs
+        proxy_headers=False,
+        server_header=False,
+        log_level=settings.log_level,
+    )
+
+
+def _transaction():  # type: ignore[no-untyped-def]
+    from contextlib import contextmanager
+
+    from scrapbook.core.db import make_engine, transaction
+
+    return contextmanager(transaction)(make_engine(get_settings().database_url))
+
+
+@moderator_app.command("add")
+def moderator_add(
+    username: str,
+    role: Annotated[str, typer.Option(help="moderator or admin")] = "moderator",
+    password_stdin: Annotated[bool, typer.Option("--password-stdin",
+                                                 help="Read the password from standard input.")]
+    = False,
+) -> None:
+    """Create a moderator account (asks for a password unless --password-stdin)."""
+    from scrapbook.core.errors import ScrapbookError
+    from scrapbook.moderation.auth import add_moderator
+
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    try:
+        with _transaction() as session:
+            moderator = add_moderator(session, username, password, role)
+            label = f"{moderator.role} '{moderator.username}'"
+    except ScrapbookError as exc:
+        typer.echo(f"Error: {exc.detail}", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"Added {label}.")
+
+
+@moderator_app.command("list")
+def moderator_list() -> None:
+    """List moderator accounts."""
+    from scrapbook.moderation.auth import list_moderators
+
+    with _transaction() as session:
+        for m in list_moderators(session):
+            state = "disabled" if m.disabled else "active"
+            typer.echo(f"{m.username}\t{m.role}\t{state}")
+
+
+@moderator_app.command("disable")
+def moderator_disable(username: str) -> None:
+    """Disable a moderator account and end its sessions."""
+    from scrapbook.core.errors import ScrapbookError
+    from scrapbook.moderation.auth import disable_moderator
+
+    try:
+        with _transaction() as session:
+            disable_moderator(session, username)
+    except ScrapbookError as exc:
+        typer.echo(f"Error: {exc.detail}", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"Disabled '{username}'.")
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,158 @@
+"""Strict multipart parsing for submissions: hard byte caps while streaming, UTF-8 or nothing."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from fastapi import Request
+from pydantic import ValidationError
+from starlette.datastructures import UploadFile
+from starlette.formparsers import MultiPartException, MultiPartParser
+
+from scrapbook.contributions.schemas import ContributionCreate
+from scrapbook.core.config import Settings
+from scrapbook.core.errors import InvalidInput, ScrapbookError, TooLarge, UnsupportedMedia
+
+_TEXT_PART_MAX = 256 * 1024  # one text field; the body limit is far below this
+SINGLE_FIELDS = ("kind", "form", "title", "body", "region", "content_warning", "display_name",
+                  "licence", "consent", "contact_email", "website")
+
+
+
+class _StrictParser(MultiPartParser):
+    """Starlette's parser, but invalid UTF-8 is refused and each file is capped as it streams."""
+
+    def __init__(self, request: Request, settings: Settings) -> None:
+        super().__init__(
+            request.headers,
+            _capped_stream(request, settings.request_bytes_max),
+            max_files=settings.images_max,
+            max_fields=200,
+            max_part_size=_TEXT_PART_MAX,
+        )
+        self._file_cap = settings.image_bytes_max
+        self._file_bytes = 0
+
+    def on_part_begin(self) -> None:
+        super().on_part_begin()
+        self._file_bytes = 0
+
+    def on_part_data(self, data: bytes, start: int, end: int) -> None:
+        if self._current_part.file is not None:
+            self._file_bytes += end - start
+            if self._file_bytes > self._file_cap:
+                raise TooLarge(
+                    f"Each file may be at most {self._file_cap // 1_000_000} MB.",
+                    code="file_too_large",
+                )
+        super().on_part_data(data, start, end)
+
+    def on_part_end(self) -> None:
+        if self._current_part.file is None:
+            try:
+                bytes(self._current_part.data).decode("utf-8")
+            except UnicodeDecodeError as exc:
+                name = self._current_part.field_name or "a field"
+                raise InvalidInput(f"The field '{name}' is not valid UTF-8 text.",
+                                   code="invalid_text") from exc
+        super().on_part_end()
+
+
+async def _capped_stream(request: Request, cap: int):  # type: ignore[no-untyped-def]
+    seen = 0
+    async for chunk in request.stream():
+        seen += len(chunk)
+        if seen > cap:
+            raise TooLarge(f"The submission is larger than {cap // 1_000_000} MB in all.")
+        yield chunk
+
+
+FORM_OPENAPI = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["kind", "form", "consent"],
+                    "properties": {
+                        **{
+                            name: {"type": "string"}
+                            for name in SINGLE_FIELDS
+                        },
+                        "consent": {"type": "boolean"},
+                        "channel": {"type": "string", "description": "moderators only"},
+                        "tags": {"type": "array", "items": {"type": "string"}},
+                        "alt_text": {"type": "array", "items": {"type": "string"}},
+                        "files": {"type": "array",
+                                  "items": {"type": "string", "format": "binary"}},
+                    },
+                }
+            }
+        },
+    }
+}
+
+
+@dataclass
+class SubmittedForm:
+    fields: dict[str, list[str]] = field(default_factory=dict)
+    files: list[UploadFile] = field(default_factory=list)
+
+    def one(self, name: str) -> str | None:
+        values = self.fields.get(name)
+        return values[0] if values else None
+
+    def many(self, name: str) -> list[str]:
+        return self.fields.get(name, [])
+
+
+async def read_submission(request: Request, settings: Settings) -> SubmittedForm:
+    content_type = request.headers.get("content-type", "")
+    if not content_type.startswith("multipart/form-data"):
+        raise UnsupportedMedia("Send the contribution as multipart/form-data.",
+                               code="unsupported_content_type")
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > settings.request_bytes_max:
+        raise TooLarge(
+            f"The submission is larger than {settings.request_bytes_max // 1_000_000} MB in all."
+        )
+    try:
+        form = await _StrictParser(request, settings).parse()
+    except ScrapbookError:
+        raise
+    except MultiPartException as exc:
+        raise InvalidInput(f"The form could not be read: {exc.message}", code="invalid_form") from exc
+    out = SubmittedForm()
+    for name, value in form.multi_items():
+        if isinstance(value, UploadFile):
+            if name == "files" and (value.filename or value.size):
+                out.files.append(value)
+            else:
+                await value.close()
+        else:
+            out.fields.setdefault(name, []).append(value)
+    return out
+
+
+def parse_create(form: SubmittedForm) -> ContributionCreate:
+    raw: dict[str, object] = {name: form.one(name) for name in SINGLE_FIELDS
+                              if form.one(name) is not None}
+    raw["tags"] = form.many("tags")
+    raw["alt_text"] = form.many("alt_text")
+    if raw.get("consent") == "":
+        raw["consent"] = False
+    try:
+        return ContributionCreate.model_validate(raw)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        field = ".".join(str(p) for p in err["loc"]) or "form"
+        raise InvalidInput(f"{field}: {err['msg']}", code="invalid_input") from exc
+
+
+async def read_files(form: SubmittedForm) -> list[bytes]:
+    try:
+        return [await upload.read() for upload in form.files]
+    finally:
+        for upload in form.files:
+            await upload.close()

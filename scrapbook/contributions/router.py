@@ -1,0 +1,47 @@
+"""Contributors' API: send something, check on it, withdraw it."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, Response
+from fastapi.concurrency import run_in_threadpool
+
+from scrapbook.contributions import service
+from scrapbook.contributions.forms import FORM_OPENAPI, parse_create, read_files, read_submission
+from scrapbook.contributions.schemas import ReceiptIssued, ReceiptStatus
+from scrapbook.core.deps import SessionDep, SettingsDep, StorageDep
+from scrapbook.core.errors import RateLimited
+
+router = APIRouter(prefix="/api", tags=["contributions"])
+
+@router.post("/contributions", status_code=202, response_model=ReceiptIssued,
+             openapi_extra=FORM_OPENAPI)
+async def submit_contribution(
+    request: Request, session: SessionDep, settings: SettingsDep, storage: StorageDep
+) -> ReceiptIssued:
+    """Send a contribution (multipart form). The receipt code in the answer is shown only once."""
+    limiter = request.app.state.submission_limiter
+    client = request.app.state.fingerprint(request.client.host if request.client else "unknown")
+    if limiter.blocked(client):
+        raise RateLimited("You have sent a lot in the last hour. Please try again a little later.",
+                          headers={"Retry-After": str(limiter.retry_after(client))})
+    form = await read_submission(request, settings)
+    data = parse_create(form)
+    files = await read_files(form)
+    if data.website:
+        return service.decoy_receipt()
+    issued = await run_in_threadpool(service.submit, session, storage, settings, data, files)
+    limiter.hit(client)
+    return issued
+
+
+@router.get("/receipts/{code}", response_model=ReceiptStatus)
+def receipt_status(code: str, session: SessionDep) -> ReceiptStatus:
+    """Where a contribution stands, by its receipt code."""
+    return service.receipt_status(session, code)
+
+
+@router.delete("/receipts/{code}", status_code=204)
+def withdraw(code: str, session: SessionDep, storage: StorageDep) -> Response:
+    """Withdraw a contribution: it, its files and its search entry are erased."""
+    service.withdraw(session, storage, code)
+    return Response(status_code=204)

@@ -1,0 +1,78 @@
+"""What a contributor sends and what they get back."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from pydantic import BaseModel, Field, field_validator
+
+from scrapbook.contributions.vocabulary import DEFAULT_LICENCE, LICENCES, REGIONS, Form, Kind
+
+_EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
+
+
+class ContributionBase(BaseModel):
+    kind: Kind
+    form: Form
+    title: str = ""
+    body: str = ""
+    region: str | None = None
+    tags: list[str] = Field(default_factory=list)
+    content_warning: str | None = None
+    display_name: str | None = None
+    licence: str = DEFAULT_LICENCE
+
+    @field_validator("region")
+    @classmethod
+    def _known_region(cls, value: str | None) -> str | None:
+        if value in (None, ""):
+            return None
+        if value not in REGIONS:
+            raise ValueError(f"unknown region '{value[:40]}'")
+        return value
+
+    @field_validator("licence")
+    @classmethod
+    def _known_licence(cls, value: str) -> str:
+        if value not in LICENCES:
+            raise ValueError(f"unknown licence '{value[:40]}'")
+        return value
+
+
+class ContributionCreate(ContributionBase):
+    """A submission from the web form (or entered by a moderator for post, email, social)."""
+
+    alt_text: list[str] = Field(default_factory=list)
+    consent: bool = False
+    contact_email: str | None = None
+    website: str | None = None  # honeypot: people never see it, bots fill it in
+
+    @field_validator("contact_email")
+    @classmethod
+    def _plausible_email(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        value = value.strip()
+        if len(value) > 254 or not _EMAIL.match(value):
+            raise ValueError("does not look like an email address")
+        return value
+
+
+class ReceiptIssued(BaseModel):
+    id: str
+    status: str
+    receipt: str = Field(description="Shown only this once: keep it to check or withdraw.")
+    status_url: str
+
+
+class ReceiptStatus(BaseModel):
+    id: str
+    kind: str
+    form: str
+    title: str
+    status: str
+    received_on: dt.date
+    public_reason: str | None
+    public_url: str | None
+    api_url: str | None

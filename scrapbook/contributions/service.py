@@ -1,0 +1,156 @@
+"""Intake and receipts: taking a contribution in, telling its sender where it stands, erasing it."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy.orm import selectinload
+from sqlmodel import Session, select
+
+from scrapbook.contributions.schemas import ContributionCreate, ReceiptIssued, ReceiptStatus
+from scrapbook.contributions.vocabulary import Channel, Kind, Status
+from scrapbook.core.config import Settings
+from scrapbook.core.errors import InvalidInput, NotFound
+from scrapbook.core.security import hash_receipt, new_public_id, new_receipt_code
+from scrapbook.core.text import clean_optional, clean_tags, clean_text
+from scrapbook.gallery import search
+from scrapbook.media import service as media
+from scrapbook.media.storage import Storage
+from scrapbook.models import AuditEvent, Contribution, ContributionTag, MediaAsset, Moderator
+from scrapbook.moderation.safety import suggests_risk
+
+
+def today() -> dt.date:
+    return dt.datetime.now(dt.UTC).date()
+
+
+def status_url(code: str) -> str:
+    return f"/api/receipts/{code}"
+
+
+def decoy_receipt() -> ReceiptIssued:
+    """What a bot that filled the honeypot sees: a normal-looking answer, nothing stored."""
+    code = new_receipt_code()
+    return ReceiptIssued(id=new_public_id(), status=Status.pending, receipt=code,
+                         status_url=status_url(code))
+
+
+def submit(
+    session: Session,
+    storage: Storage,
+    settings: Settings,
+    data: ContributionCreate,
+    files: list[bytes],
+    *,
+    channel: Channel = Channel.web,
+    entered_by: Moderator | None = None,
+) -> ReceiptIssued:
+    """Validate, clean and store one contribution as pending; blocking (images): run in a thread."""
+    if not data.consent:
+        raise InvalidInput(
+            "Please confirm you accept the guidelines and have permission from anyone pictured.",
+            code="consent_required",
+        )
+    title = clean_text(data.title, field="title", max_len=settings.title_max)
+    body = clean_text(data.body, field="body", max_len=settings.body_max, multiline=True)
+    display_name = clean_optional(data.display_name, field="display_name",
+                                  max_len=settings.display_name_max)
+    warning = clean_optional(data.content_warning, field="content_warning",
+                             max_len=settings.content_warning_max)
+    tags = clean_tags(data.tags, max_count=settings.tags_max, max_len=settings.tag_max)
+    alt_texts = [clean_optional(a, field="alt_text", max_len=settings.alt_text_max)
+                 for a in data.alt_text]
+
+    if data.kind == Kind.text:
+        if files:
+            raise InvalidInput("A text contribution has no files; choose 'image' to send pictures.",
+                               code="unexpected_files")
+        if not body:
+            raise InvalidInput("Please write something in the body.", code="body_required")
+    if data.kind == Kind.image:
+        if not files:
+            raise InvalidInput("Please attach at least one image.", code="files_required")
+        if len(files) > settings.images_max:
+            raise InvalidInput(f"At most {settings.images_max} images, please.",
+                               code="too_many_files")
+        if len(alt_texts) > len(files):
+            raise InvalidInput("There are more image descriptions than images.",
+                               code="alt_text_mismatch")
+    alt_texts += [None] * (len(files) - len(alt_texts))
+
+    # CPU work first: nothing is written unless every image is good.
+    images = media.process_images(
+        [media.ImageUpload(d, a) for d, a in zip(files, alt_texts, strict=True)], settings
+    )
+
+    code = new_receipt_code()
+    contribution = Contribution(
+        id=new_public_id(),
+        kind=data.kind,
+        form=data.form,
+        title=title,
+        body=body,
+        display_name=display_name,
+        region=data.region,
+        content_warning=warning,
+        licence=data.licence,
+        status=Status.pending,
+        channel=channel,
+        received_on=today(),
+        receipt_hash=hash_receipt(code),
+        contact_email=data.contact_email,
+        at_risk=suggests_risk(title, body, warning, *tags),
+    )
+    contribution.tag_links = [ContributionTag(tag=t, position=i) for i, t in enumerate(tags)]
+    session.add(contribution)
+    session.flush()
+    if images:
+        media.attach_images(session, storage, contribution, images, alt_texts)
+    if entered_by is not None:
+        session.add(AuditEvent(at=dt.datetime.now(dt.UTC), moderator_pk=entered_by.pk,
+                               actor=entered_by.username, action="entered",
+                               contribution_id=contribution.id,
+                               changes={"channel": str(channel)}))
+    session.flush()
+    return ReceiptIssued(id=contribution.id, status=contribution.status, receipt=code,
+                         status_url=status_url(code))
+
+
+def _by_receipt(session: Session, code: str, *, with_media: bool = False) -> Contribution:
+    digest = hash_receipt(code)
+    stmt = select(Contribution).where(Contribution.receipt_hash == digest)
+    if with_media:
+        stmt = stmt.options(
+            selectinload(Contribution.media).selectinload(MediaAsset.variants),  # type: ignore[arg-type]
+            selectinload(Contribution.tag_links),  # type: ignore[arg-type]
+        )
+    found = session.exec(stmt).first() if digest else None
+    if found is None:
+        raise NotFound("No contribution has this receipt code. It may have been withdrawn, "
+                       "or a character may be mistyped.", code="receipt_not_found")
+    return found
+
+
+def receipt_status(session: Session, code: str) -> ReceiptStatus:
+    c = _by_receipt(session, code)
+    public = c.status == Status.approved
+    return ReceiptStatus(
+        id=c.id, kind=c.kind, form=c.form, title=c.title, status=c.status,
+        received_on=c.received_on,
+        public_reason=c.public_reason,
+        public_url=f"/contributions/{c.id}" if public else None,
+        api_url=f"/api/gallery/{c.id}" if public else None,
+    )
+
+
+def withdraw(session: Session, storage: Storage, code: str) -> None:
+    """Erase a contribution, its files and its search entry; the audit log keeps a tombstone."""
+    c = _by_receipt(session, code, with_media=True)
+    search.unindex(session, c)
+    media.erase_files_after_commit(session, storage, c.media)
+    # Day precision only: the contributor's actions are never timed more finely.
+    midnight = dt.datetime.combine(today(), dt.time(), tzinfo=dt.UTC)
+    session.add(AuditEvent(at=midnight, actor="contributor", action="withdrawn",
+                           contribution_id=c.id))
+    session.delete(c)
+    session.flush()

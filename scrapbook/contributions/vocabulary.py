@@ -1,0 +1,132 @@
+"""The fixed vocabularies a contribution is described with."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Kind(StrEnum):
+    text = "text"
+    image = "image"
+
+
+class Form(StrEnum):
+    poem = "poem"
+    story = "story"
+    letter = "letter"
+    note = "note"
+    essay = "essay"
+    song = "song"
+    drawing = "drawing"
+    painting = "painting"
+    photo = "photo"
+    meme = "meme"
+    film = "film"
+    other = "other"
+
+
+class Status(StrEnum):
+    processing = "processing"
+    pending = "pending"
+    held = "held"
+    approved = "approved"
+    rejected = "rejected"
+    withdrawn = "withdrawn"
+
+
+class Channel(StrEnum):
+    web = "web"
+    email = "email"
+    post = "post"
+    social = "social"
+
+
+REGIONS: dict[str, str] = {
+    "cornwall": "Cornwall",
+    "isles-of-scilly": "Isles of Scilly",
+    "devon": "Devon",
+    "plymouth": "Plymouth",
+    "torbay": "Torbay",
+    "somerset": "Somerset",
+    "north-somerset": "North Somerset",
+    "bath-and-north-east-somerset": "Bath and North East Somerset",
+    "bristol": "Bristol",
+    "south-gloucestershire": "South Gloucestershire",
+    "gloucestershire": "Gloucestershire",
+    "wiltshire": "Wiltshire",
+    "swindon": "Swindon",
+    "dorset": "Dorset",
+    "bournemouth-christchurch-and-poole": "Bournemouth, Christchurch and Poole",
+    "elsewhere-uk": "Elsewhere in the UK",
+    "outside-uk": "Outside the UK",
+}
+
+LICENCES: dict[str, dict[str, str]] = {
+    "cc-by-4.0": {
+        "name": "Creative Commons Attribution 4.0",
+        "explanation": "Anyone may share and adapt your work, even commercially, "
+        "as long as they credit you.",
+        "url": "https://creativecommons.org/licenses/by/4.0/",
+    },
+    "cc-by-sa-4.0": {
+        "name": "Creative Commons Attribution-ShareAlike 4.0",
+        "explanation": "Anyone may share and adapt your work if they credit you and share "
+        "what they make under the same terms.",
+        "url": "https://creativecommons.org/licenses/by-sa/4.0/",
+    },
+    "cc-by-nc-4.0": {
+        "name": "Creative Commons Attribution-NonCommercial 4.0",
+        "explanation": "Anyone may share and adapt your work for non-commercial purposes, "
+        "as long as they credit you.",
+        "url": "https://creativecommons.org/licenses/by-nc/4.0/",
+    },
+    "cc-by-nc-nd-4.0": {
+        "name": "Creative Commons Attribution-NonCommercial-NoDerivatives 4.0",
+        "explanation": "Anyone may share your work unchanged, for non-commercial purposes, "
+        "as long as they credit you.",
+        "url": "https://creativecommons.org/licenses/by-nc-nd/4.0/",
+    },
+    "all-rights-reserved": {
+        "name": "All rights reserved",
+        "explanation": "Only Scrapbook may show your work; nobody else may copy or reuse it "
+        "without asking you.",
+        "url": "",
+    },
+}
+DEFAULT_LICENCE = "all-rights-reserved"
+
+WRITING_PROMPTS: list[str] = [
+    "What does an ordinary lonely afternoon look, sound or smell like for you?",
+    "Write a letter to someone you have not been able to see.",
+    "What small thing has helped you feel less alone?",
+    "Describe the view from your window on a day when nobody called.",
+    "If your loneliness were weather, what would it be?",
+    "What would you say to someone who feels the way you felt?",
+    "Draw, photograph or describe an object that keeps you company.",
+]
+
+# Shown wherever someone might need them. Scrapbook is not a crisis service.
+HELPLINES: list[dict[str, str]] = [
+    {
+        "name": "Samaritans",
+        "how": "Call 116 123, free, any time, day or night",
+        "phone": "116 123",
+        "url": "https://www.samaritans.org/",
+    },
+    {
+        "name": "Shout",
+        "how": "Text SHOUT to 85258, free, any time",
+        "text": "85258",
+        "url": "https://giveusashout.org/",
+    },
+    {
+        "name": "NHS 111",
+        "how": "Call 111 and choose the mental health option, any time",
+        "phone": "111",
+        "url": "https://111.nhs.uk/",
+    },
+]
+NOT_A_CRISIS_SERVICE = (
+    "Scrapbook is not a crisis service and nobody watches it around the clock. "
+    "If you are in danger now, call 999."
+)

@@ -1,0 +1,47 @@
+"""In-memory sliding-window counters keyed by client fingerprints (never raw addresses)."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+
+
+class SlidingWindow:
+    def __init__(self, limit: int, seconds: float) -> None:
+        self.limit = limit
+        self.seconds = seconds
+        self._hits: dict[str, deque[float]] = {}
+        self._lock = threading.Lock()
+
+    def _prune(self, key: str, now: float) -> deque[float]:
+        hits = self._hits.setdefault(key, deque())
+        while hits and hits[0] <= now - self.seconds:
+            hits.popleft()
+        return hits
+
+    def blocked(self, key: str) -> bool:
+        with self._lock:
+            now = time.monotonic()
+            hits = self._prune(key, now)
+            if not hits:
+                self._hits.pop(key, None)
+            return len(hits) >= self.limit
+
+    def hit(self, key: str) -> None:
+        with self._lock:
+            now = time.monotonic()
+            self._prune(key, now).append(now)
+            if len(self._hits) > 100_000:  # bound memory under a flood of distinct clients
+                self._hits = {k: v for k, v in self._hits.items() if v and v[-1] > now - self.seconds}
+
+    def clear(self, key: str) -> None:
+        with self._lock:
+            self._hits.pop(key, None)
+
+    def retry_after(self, key: str) -> int:
+        with self._lock:
+            hits = self._hits.get(key)
+            if not hits:
+                return 0
+            return max(1, int(hits[0] + self.seconds - time.monotonic()) + 1)

@@ -1,0 +1,71 @@
+"""Cleaning of every piece of text a person sends: plain text in, plain text out."""
+
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+
+import bleach
+
+from scrapbook.core.errors import InvalidInput
+
+# Zero-width characters and bidirectional overrides/isolates/marks, which can hide or
+# reorder text ("Trojan source"); soft hyphen too.
+_INVISIBLE = re.compile("[\u00ad\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
+# C0 and C1 controls except tab and newline (carriage returns are normalised first).
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_SINGLE_LINE_SPACE = re.compile(r"\s+")
+
+
+def clean_text(value: str, *, field: str, max_len: int, multiline: bool = False) -> str:
+    """NFC, no control/invisible characters, no HTML markup; whitespace kept for multiline text.
+
+    Raises InvalidInput for NUL bytes (a sign of binary junk) and for text over max_len.
+    """
+    if "\x00" in value:
+        raise InvalidInput(f"{field} contains a NUL byte, which is not allowed in text.",
+                           code="invalid_text")
+    text = unicodedata.normalize("NFC", value)
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = _INVISIBLE.sub("", text)
+    text = _CONTROL.sub("", text)
+    if "<" in text:
+        # bleach strips the markup and escapes the rest; we store plain text, so unescape.
+        text = html.unescape(bleach.clean(text, tags=set(), attributes={}, strip=True,
+                                          strip_comments=True))
+    if not multiline:
+        text = _SINGLE_LINE_SPACE.sub(" ", text).strip()
+    else:
+        text = text.strip("\n").rstrip()
+    if len(text) > max_len:
+        raise InvalidInput(
+            f"{field} is {len(text)} characters long; the limit is {max_len}.", code="too_long"
+        )
+    return text
+
+
+def clean_optional(value: str | None, *, field: str, max_len: int) -> str | None:
+    if value is None:
+        return None
+    text = clean_text(value, field=field, max_len=max_len)
+    return text or None
+
+
+def clean_tags(values: list[str], *, max_count: int, max_len: int) -> list[str]:
+    """Tags: comma-separated or repeated, lower-cased, '#' dropped, de-duplicated in order."""
+    tags: list[str] = []
+    for raw in values:
+        for piece in raw.split(","):
+            tag = clean_text(piece, field="tag", max_len=10 * max_len).lower().lstrip("#").strip()
+            if not tag:
+                continue
+            if len(tag) > max_len:
+                raise InvalidInput(f"The tag '{tag[:20]}…' is longer than {max_len} characters.",
+                                   code="too_long")
+            if tag not in tags:
+                tags.append(tag)
+    if len(tags) > max_count:
+        raise InvalidInput(f"At most {max_count} tags, please ({len(tags)} were given).",
+                           code="too_many_tags")
+    return tags

@@ -1,0 +1,44 @@
+"""Visitors' API: browse and search what has been approved."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from scrapbook.contributions.vocabulary import REGIONS, Form, Kind
+from scrapbook.core.deps import SessionDep, SettingsDep
+from scrapbook.core.errors import InvalidInput
+from scrapbook.gallery import service
+from scrapbook.gallery.schemas import ContributionPublic, GalleryPage
+
+router = APIRouter(prefix="/api/gallery", tags=["gallery"])
+
+
+@router.get("", response_model=GalleryPage)
+def gallery(
+    session: SessionDep,
+    settings: SettingsDep,
+    kind: Kind | None = None,
+    form: Form | None = None,
+    region: str | None = None,
+    tag: Annotated[str | None, Query(max_length=80)] = None,
+    q: Annotated[str | None, Query(max_length=200)] = None,
+    limit: Annotated[int | None, Query(ge=1)] = None,
+    cursor: Annotated[str | None, Query(max_length=500)] = None,
+) -> GalleryPage:
+    """Approved contributions, newest first; filter by kind, form, region, tag; search with q."""
+    if region and region not in REGIONS:
+        raise InvalidInput(f"Unknown region '{region[:40]}'.", code="unknown_region")
+    if limit is not None and limit > settings.page_max:
+        raise InvalidInput(f"limit may be at most {settings.page_max}.", code="limit_too_large")
+    return service.list_gallery(
+        session, kind=kind, form=form, region=region, tag=tag, q=q,
+        limit=limit or settings.page_default, cursor=cursor,
+    )
+
+
+@router.get("/{contribution_id}", response_model=ContributionPublic)
+def gallery_item(contribution_id: str, session: SessionDep) -> ContributionPublic:
+    """One approved contribution."""
+    return service.get_public(session, contribution_id)

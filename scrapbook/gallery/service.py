@@ -1,0 +1,95 @@
+"""The public read side. Every public read starts from `public_contributions()`."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import and_, exists, or_
+from sqlalchemy.orm import selectinload
+from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import SelectOfScalar
+
+from scrapbook.contributions.vocabulary import Status
+from scrapbook.core import cursor as cursors
+from scrapbook.core.errors import InvalidInput, NotFound
+from scrapbook.gallery import search
+from scrapbook.gallery.schemas import ContributionPublic, GalleryPage
+from scrapbook.models import Contribution, ContributionTag, MediaAsset
+
+
+def public_contributions() -> SelectOfScalar[Contribution]:
+    """The one definition of what the public may see: approved contributions only."""
+    return (
+        select(Contribution)
+        .where(Contribution.status == Status.approved)
+        .options(
+            selectinload(Contribution.media).selectinload(MediaAsset.variants),  # type: ignore[arg-type]
+            selectinload(Contribution.tag_links),  # type: ignore[arg-type]
+        )
+    )
+
+
+def list_gallery(
+    session: Session,
+    *,
+    kind: str | None = None,
+    form: str | None = None,
+    region: str | None = None,
+    tag: str | None = None,
+    q: str | None = None,
+    limit: int,
+    cursor: str | None = None,
+) -> GalleryPage:
+    stmt = public_contributions()
+    if kind:
+        stmt = stmt.where(Contribution.kind == kind)
+    if form:
+        stmt = stmt.where(Contribution.form == form)
+    if region:
+        stmt = stmt.where(Contribution.region == region)
+    if tag:
+        stmt = stmt.where(
+            exists().where(
+                ContributionTag.contribution_pk == Contribution.pk,
+                ContributionTag.tag == tag.strip().lower().lstrip("#"),
+            )
+        )
+    if q and (clause := search.matches(session, q)) is not None:
+        stmt = stmt.where(clause)
+    if cursor:
+        day_text, last_id = cursors.decode(cursor, 2)
+        try:
+            day = dt.date.fromisoformat(str(day_text))
+        except ValueError as exc:
+            raise InvalidInput("The cursor is not valid.", code="invalid_cursor") from exc
+        published = col(Contribution.published_on)
+        stmt = stmt.where(
+            or_(published < day, and_(published == day, col(Contribution.id) < str(last_id)))
+        )
+    stmt = stmt.order_by(col(Contribution.published_on).desc(), col(Contribution.id).desc())
+    rows = list(session.exec(stmt.limit(limit + 1)).all())
+    more = len(rows) > limit
+    rows = rows[:limit]
+    next_cursor = (
+        cursors.encode([rows[-1].published_on, rows[-1].id]) if more and rows else None
+    )
+    return GalleryPage(items=[ContributionPublic.of(c) for c in rows], next_cursor=next_cursor)
+
+
+def get_public(session: Session, contribution_id: str) -> ContributionPublic:
+    found = session.exec(public_contributions().where(Contribution.id == contribution_id)).first()
+    if found is None:
+        raise NotFound("There is no published contribution with this id.")
+    return ContributionPublic.of(found)
+
+
+def tags_in_use(session: Session, limit: int = 200) -> list[str]:
+    approved = select(Contribution.pk).where(Contribution.status == Status.approved)
+    stmt = (
+        select(ContributionTag.tag)
+        .where(col(ContributionTag.contribution_pk).in_(approved))
+        .distinct()
+        .order_by(ContributionTag.tag)
+        .limit(limit)
+    )
+    return list(session.exec(stmt).all())

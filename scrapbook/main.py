@@ -1,0 +1,71 @@
+"""create_app(): routers, static frontend, error handlers and security headers."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from fastapi import FastAPI, Request, Response
+from fastapi.staticfiles import StaticFiles
+from starlette.middleware.base import RequestResponseEndpoint
+
+from scrapbook import __version__
+from scrapbook.contributions.router import router as contributions_router
+from scrapbook.core.config import Settings, get_settings
+from scrapbook.core.db import make_engine
+from scrapbook.core.errors import install_error_handlers
+from scrapbook.core.ratelimit import SlidingWindow
+from scrapbook.core.security import ClientFingerprint
+from scrapbook.gallery.router import router as gallery_router
+from scrapbook.media.router import router as media_router
+from scrapbook.media.storage import LocalStorage
+from scrapbook.meta.router import router as meta_router
+from scrapbook.moderation.router import router as moderation_router
+from scrapbook.moderation.router import sessions as moderation_sessions_router
+
+FRONTEND_DIR = Path(__file__).resolve().parent.parent / "frontend"
+
+_CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
+    "media-src 'self' blob:; connect-src 'self'; font-src 'self'; object-src 'none'; "
+    "base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    logging.basicConfig(level=settings.log_level.upper())
+    app = FastAPI(
+        title="Scrapbook",
+        version=__version__,
+        description="An anonymous, moderated, creative scrapbook of loneliness and isolation.",
+    )
+    app.state.settings = settings
+    app.state.engine = make_engine(settings.database_url)
+    app.state.storage = LocalStorage(settings.uploads_dir)
+    app.state.fingerprint = ClientFingerprint()
+    app.state.submission_limiter = SlidingWindow(settings.submissions_per_hour, 3600)
+    app.state.signin_throttle = SlidingWindow(settings.signin_failures_max,
+                                              settings.signin_window_seconds)
+
+    install_error_handlers(app)
+
+    @app.middleware("http")
+    async def security_headers(request: Request, call_next: RequestResponseEndpoint) -> Response:
+        response = await call_next(request)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "no-referrer")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Content-Security-Policy", _CSP)
+        path = request.url.path
+        if path.startswith(("/api/admin", "/api/receipts", "/api/contributions")):
+            response.headers["Cache-Control"] = "no-store"
+        return response
+
+    for router in (meta_router, contributions_router, gallery_router, moderation_sessions_router,
+                   moderation_router, media_router):
+        app.include_router(router)
+
+    if FRONTEND_DIR.is_dir():
+        app.mount("/", StaticFiles(directory=FRONTEND_DIR, html=True), name="frontend")
+    return app

@@ -1,0 +1,141 @@
+"""Image intake: recognise from bytes, refuse bombs, strip every trace of metadata, resize.
+
+Everything here is blocking CPU work: call it from a worker thread, never the event loop.
+"""
+
+from __future__ import annotations
+
+import io
+import warnings
+from dataclasses import dataclass
+
+import blurhash
+import pillow_heif
+from PIL import Image, ImageCms, ImageFile, ImageOps
+
+from scrapbook.core.errors import InvalidInput, TooLarge, UnsupportedMedia
+
+pillow_heif.register_heif_opener()
+ImageFile.LOAD_TRUNCATED_IMAGES = False
+
+# Only these decoders are ever tried, whatever the file name or Content-Type claimed.
+ACCEPTED_FORMATS = ("JPEG", "PNG", "WEBP", "GIF", "HEIF")
+ACCEPTED_TYPES = ("image/jpeg", "image/png", "image/webp", "image/gif", "image/heic")
+OUTPUT_TYPE = "image/webp"
+_SRGB = ImageCms.createProfile("sRGB")
+
+
+@dataclass(frozen=True)
+class Derivative:
+    name: str
+    data: bytes
+    content_type: str
+    width: int
+    height: int
+
+
+@dataclass(frozen=True)
+class ProcessedImage:
+    width: int
+    height: int
+    blurhash: str
+    derivatives: tuple[Derivative, ...]
+
+
+def process_image(
+    data: bytes,
+    *,
+    max_bytes: int,
+    max_pixels: int,
+    display_edge: int,
+    thumb_edge: int,
+    label: str = "The image",
+) -> ProcessedImage:
+    if not data:
+        raise InvalidInput(f"{label} is empty.", code="empty_file")
+    if len(data) > max_bytes:
+        raise TooLarge(
+            f"{label} is {len(data) // 1_000_000} MB; the limit is {max_bytes // 1_000_000} MB.",
+            code="file_too_large",
+        )
+    with warnings.catch_warnings():
+        # Pillow's own bomb guard, as a second line behind our pixel check.
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        try:
+            source = Image.open(io.BytesIO(data), formats=ACCEPTED_FORMATS)
+        except (Image.DecompressionBombWarning, Image.DecompressionBombError) as exc:
+            raise TooLarge(f"{label} has too many pixels to process safely.",
+                           code="too_many_pixels") from exc
+        except Exception as exc:  # Pillow raises many types for unknown or corrupt data
+            raise UnsupportedMedia(
+                f"{label} is not a JPEG, PNG, WebP, GIF or HEIC image.", code="unsupported_type"
+            ) from exc
+        with source:
+            width, height = source.size
+            if width < 1 or height < 1 or width * height > max_pixels:
+                raise TooLarge(
+                    f"{label} is {width}×{height} pixels; the limit is "
+                    f"{max_pixels // 1_000_000} megapixels.",
+                    code="too_many_pixels",
+                )
+            try:
+                source.seek(0)  # GIF and animated WebP: the first frame only
+                source.load()
+                clean = _clean_pixels(source)
+            except (Image.DecompressionBombWarning, Image.DecompressionBombError) as exc:
+                raise TooLarge(f"{label} has too many pixels to process safely.",
+                               code="too_many_pixels") from exc
+            except (OSError, SyntaxError, ValueError, EOFError) as exc:
+                raise InvalidInput(f"{label} is damaged or incomplete and cannot be read.",
+                                   code="invalid_image") from exc
+
+    display = _fit(clean, display_edge)
+    thumb = _fit(clean, thumb_edge)
+    return ProcessedImage(
+        width=display.width,
+        height=display.height,
+        blurhash=_blurhash(thumb),
+        derivatives=(_encode("display", display), _encode("thumb", thumb)),
+    )
+
+
+def _clean_pixels(im: Image.Image) -> Image.Image:
+    """Apply orientation, convert to sRGB, then rebuild from raw pixels so no metadata survives."""
+    icc = im.info.get("icc_profile")
+    has_alpha = im.mode in ("RGBA", "LA", "PA", "RGBa", "La") or "transparency" in im.info
+    im = ImageOps.exif_transpose(im) or im
+    target = "RGBA" if has_alpha else "RGB"
+    if im.mode in ("I;16", "I;16B", "I;16L", "I"):
+        im = im.point(lambda v: v / 256).convert("L")  # 16-bit grey down to 8 bits
+    if icc:
+        try:
+            source_profile = ImageCms.ImageCmsProfile(io.BytesIO(icc))
+            if im.mode not in ("RGB", "RGBA", "CMYK", "L") or (has_alpha and im.mode != "RGBA"):
+                im = im.convert(target)  # applies palette/colour-key transparency first
+            out = ImageCms.profileToProfile(im, source_profile, _SRGB, outputMode=target)
+            if out is not None:
+                im = out
+        except (ImageCms.PyCMSError, OSError, ValueError):
+            pass  # an unreadable profile: treat the pixels as sRGB
+    if im.mode != target:
+        im = im.convert(target)
+    return Image.frombytes(im.mode, im.size, im.tobytes())
+
+
+def _fit(im: Image.Image, edge: int) -> Image.Image:
+    out = im.copy()
+    out.thumbnail((edge, edge), Image.Resampling.LANCZOS)
+    return out
+
+
+def _encode(name: str, im: Image.Image) -> Derivative:
+    buf = io.BytesIO()
+    im.save(buf, "WEBP", quality=82, method=4)
+    return Derivative(name, buf.getvalue(), OUTPUT_TYPE, im.width, im.height)
+
+
+def _blurhash(im: Image.Image) -> str:
+    small = im.convert("RGB")
+    small.thumbnail((32, 32))
+    x, y = (4, 3) if small.width >= small.height else (3, 4)
+    return str(blurhash.encode(small, x_components=x, y_components=y))

@@ -1,0 +1,63 @@
+"""Health and the vocabularies, limits and helplines the website needs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+from sqlalchemy import text
+
+from scrapbook import __version__
+from scrapbook.contributions.vocabulary import (
+    HELPLINES,
+    LICENCES,
+    NOT_A_CRISIS_SERVICE,
+    REGIONS,
+    WRITING_PROMPTS,
+    Form,
+    Kind,
+)
+from scrapbook.core.deps import SessionDep, SettingsDep
+from scrapbook.gallery.service import tags_in_use
+from scrapbook.media.images import ACCEPTED_TYPES
+
+router = APIRouter(prefix="/api", tags=["meta"])
+
+
+@router.get("/health")
+def health(session: SessionDep) -> dict[str, str]:
+    """Liveness and database reachability."""
+    session.execute(text("SELECT 1"))
+    return {"status": "ok", "version": __version__}
+
+
+@router.get("/meta")
+def meta(session: SessionDep, settings: SettingsDep) -> dict[str, Any]:
+    """Kinds, forms, regions, licences, tags in use, accepted files and limits, prompts, helplines."""
+    return {
+        "kinds": [k.value for k in Kind],
+        "forms": [f.value for f in Form],
+        "regions": [{"code": code, "name": name} for code, name in REGIONS.items()],
+        "licences": [{"code": code, **info} for code, info in LICENCES.items()],
+        "tags": tags_in_use(session),
+        "accepted": {
+            "image": {
+                "types": list(ACCEPTED_TYPES),
+                "max_bytes": settings.image_bytes_max,
+                "max_pixels": settings.image_pixels_max,
+                "max_files": settings.images_max,
+            }
+        },
+        "limits": {
+            "title": settings.title_max,
+            "body": settings.body_max,
+            "display_name": settings.display_name_max,
+            "content_warning": settings.content_warning_max,
+            "alt_text": settings.alt_text_max,
+            "tags": settings.tags_max,
+            "tag": settings.tag_max,
+        },
+        "prompts": WRITING_PROMPTS,
+        "helplines": HELPLINES,
+        "not_a_crisis_service": NOT_A_CRISIS_SERVICE,
+    }

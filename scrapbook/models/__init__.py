@@ -1,0 +1,17 @@
+"""All tables, imported here so Alembic and the app see the whole schema."""
+
+from scrapbook.core import db as _db  # noqa: F401  (naming convention before any table)
+from scrapbook.models.audit import AuditEvent
+from scrapbook.models.contribution import Contribution, ContributionTag
+from scrapbook.models.media import MediaAsset, MediaVariant
+from scrapbook.models.moderator import Moderator, ModeratorSession
+
+__all__ = [
+    "AuditEvent",
+    "Contribution",
+    "ContributionTag",
+    "MediaAsset",
+    "MediaVariant",
+    "Moderator",
+    "ModeratorSession",
+]

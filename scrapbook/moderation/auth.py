@@ -1,0 +1,103 @@
+"""Moderator accounts and sign-in: argon2id hashes, throttled failures, server-side sessions."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import delete
+from sqlmodel import Session, col, select
+
+from scrapbook.core.config import Settings
+from scrapbook.core.errors import Conflict, InvalidInput, NotAuthenticated, NotFound, RateLimited
+from scrapbook.core.ratelimit import SlidingWindow
+from scrapbook.core.security import (
+    burn_password_check,
+    hash_password,
+    hash_token,
+    new_token,
+    verify_password,
+)
+from scrapbook.models import Moderator, ModeratorSession
+
+ROLES = ("moderator", "admin")
+PASSWORD_MIN = 12
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def add_moderator(session: Session, username: str, password: str, role: str) -> Moderator:
+    username = username.strip().lower()
+    if not username or len(username) > 64 or not all(ch.isalnum() or ch in "._-" for ch in username):
+        raise InvalidInput("A username is 1 to 64 letters, digits, dots, dashes or underscores.")
+    if role not in ROLES:
+        raise InvalidInput(f"The role must be one of: {', '.join(ROLES)}.")
+    if len(password) < PASSWORD_MIN:
+        raise InvalidInput(f"The password must be at least {PASSWORD_MIN} characters.")
+    if session.exec(select(Moderator).where(Moderator.username == username)).first():
+        raise Conflict(f"There is already a moderator called '{username}'.")
+    moderator = Moderator(username=username, password_hash=hash_password(password), role=role,
+                          created_at=_now())
+    session.add(moderator)
+    session.flush()
+    return moderator
+
+
+def disable_moderator(session: Session, username: str) -> Moderator:
+    moderator = session.exec(
+        select(Moderator).where(Moderator.username == username.strip().lower())
+    ).first()
+    if moderator is None:
+        raise NotFound(f"There is no moderator called '{username}'.")
+    moderator.disabled = True
+    session.add(moderator)
+    session.execute(delete(ModeratorSession).where(
+        col(ModeratorSession.moderator_pk) == moderator.pk))
+    session.flush()
+    return moderator
+
+
+def list_moderators(session: Session) -> list[Moderator]:
+    return list(session.exec(select(Moderator).order_by(Moderator.username)).all())
+
+
+def sign_in(
+    session: Session,
+    settings: Settings,
+    throttle: SlidingWindow,
+    client_key: str,
+    username: str,
+    password: str,
+) -> tuple[Moderator, str, str]:
+    """Check the password; return the moderator, a session token (for the cookie) and CSRF token."""
+    username = username.strip().lower()
+    keys = (f"user:{username}", f"client:{client_key}")
+    if any(throttle.blocked(k) for k in keys):
+        wait = max(throttle.retry_after(k) for k in keys)
+        raise RateLimited("Too many failed sign-ins. Please wait a few minutes and try again.",
+                          headers={"Retry-After": str(wait)})
+    moderator = session.exec(select(Moderator).where(Moderator.username == username)).first()
+    if moderator is None:
+        burn_password_check(password)  # same cost either way: no username probing by timing
+    ok = (moderator is not None and not moderator.disabled
+          and verify_password(moderator.password_hash, password))
+    if not ok or moderator is None:
+        for k in keys:
+            throttle.hit(k)
+        raise NotAuthenticated("That username and password do not match.",
+                               code="invalid_credentials")
+    throttle.clear(keys[0])
+    session.execute(delete(ModeratorSession).where(col(ModeratorSession.expires_at) < _now()))
+    token, csrf = new_token(), new_token()
+    session.add(ModeratorSession(
+        token_hash=hash_token(token), moderator_pk=moderator.pk, csrf_token=csrf,
+        expires_at=_now() + dt.timedelta(hours=settings.session_hours),
+    ))
+    session.flush()
+    return moderator, token, csrf
+
+
+def sign_out(session: Session, mod_session: ModeratorSession) -> None:
+    session.delete(mod_session)
+    session.flush()

@@ -1,0 +1,139 @@
+"""Moderators' API. Everything here but signing in needs a signed-in moderator."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi.concurrency import run_in_threadpool
+
+from scrapbook.contributions import service as intake
+from scrapbook.contributions.forms import FORM_OPENAPI, parse_create, read_files, read_submission
+from scrapbook.contributions.schemas import ReceiptIssued
+from scrapbook.contributions.vocabulary import REGIONS, Channel, Kind, Status
+from scrapbook.core.deps import (
+    SESSION_COOKIE,
+    ModeratorDep,
+    SessionDep,
+    SettingsDep,
+    StorageDep,
+    current_moderator,
+)
+from scrapbook.core.errors import InvalidInput
+from scrapbook.models import Contribution
+from scrapbook.moderation import auth, service
+from scrapbook.moderation.schemas import (
+    AuditPage,
+    ContributionModeratorView,
+    ContributionUpdate,
+    Decision,
+    QueuePage,
+    SignedIn,
+    SignIn,
+)
+
+sessions = APIRouter(prefix="/api/admin", tags=["moderation"])
+router = APIRouter(prefix="/api/admin", tags=["moderation"],
+                   dependencies=[Depends(current_moderator)])
+
+
+def _contribution(contribution_id: str, session: SessionDep) -> Contribution:
+    return service.load(session, contribution_id)
+
+
+ContributionDep = Annotated[Contribution, Depends(_contribution)]
+Limit = Annotated[int, Query(ge=1, le=100)]
+
+
+@sessions.post("/session", response_model=SignedIn)
+def sign_in(body: SignIn, request: Request, response: Response, session: SessionDep,
+            settings: SettingsDep) -> SignedIn:
+    """Sign in; sets an HttpOnly session cookie and returns the CSRF token to send back."""
+    client = request.app.state.fingerprint(request.client.host if request.client else "unknown")
+    moderator, token, csrf = auth.sign_in(session, settings, request.app.state.signin_throttle,
+                                          client, body.username, body.password)
+    response.set_cookie(
+        SESSION_COOKIE, token, max_age=settings.session_hours * 3600, path="/",
+        httponly=True, samesite="strict", secure=request.url.scheme == "https",
+    )
+    return SignedIn(username=moderator.username, role=moderator.role, csrf_token=csrf)
+
+
+@router.get("/session", response_model=SignedIn)
+def who_am_i(request: Request, moderator: ModeratorDep) -> SignedIn:
+    """The signed-in moderator, with the CSRF token (for a reloaded dashboard)."""
+    return SignedIn(username=moderator.username, role=moderator.role,
+                    csrf_token=request.state.moderator_session.csrf_token)
+
+
+@router.delete("/session", status_code=204)
+def sign_out(request: Request, session: SessionDep) -> Response:
+    """Sign out and end the session."""
+    auth.sign_out(session, request.state.moderator_session)
+    response = Response(status_code=204)
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
+@router.get("/queue", response_model=QueuePage)
+def moderation_queue(
+    session: SessionDep,
+    status: Status = Status.pending,
+    kind: Kind | None = None,
+    region: str | None = None,
+    limit: Limit = 25,
+    cursor: Annotated[str | None, Query(max_length=500)] = None,
+) -> QueuePage:
+    """Contributions with a status, oldest first, anything suggesting risk before the rest."""
+    if region and region not in REGIONS:
+        raise InvalidInput(f"Unknown region '{region[:40]}'.", code="unknown_region")
+    return service.queue(session, status=status, kind=kind, region=region, limit=limit,
+                         cursor=cursor)
+
+
+@router.post("/contributions", status_code=201, response_model=ReceiptIssued,
+             openapi_extra=FORM_OPENAPI)
+async def enter_contribution(request: Request, moderator: ModeratorDep, session: SessionDep,
+                             settings: SettingsDep, storage: StorageDep) -> ReceiptIssued:
+    """Enter a contribution that arrived by post, email or social media (same form + channel)."""
+    form = await read_submission(request, settings)
+    data = parse_create(form)
+    files = await read_files(form)
+    raw_channel = form.one("channel") or ""
+    if raw_channel not in (Channel.email, Channel.post, Channel.social):
+        raise InvalidInput("channel must be one of: email, post, social.", code="invalid_channel")
+    return await run_in_threadpool(
+        lambda: intake.submit(session, storage, settings, data, files,
+                              channel=Channel(raw_channel), entered_by=moderator)
+    )
+
+
+@router.get("/contributions/{contribution_id}", response_model=ContributionModeratorView)
+def contribution_detail(contribution: ContributionDep) -> ContributionModeratorView:
+    """Everything about one contribution, whatever its status."""
+    return ContributionModeratorView.of(contribution)
+
+
+@router.post("/contributions/{contribution_id}/decision", response_model=ContributionModeratorView)
+def decide(decision: Decision, contribution: ContributionDep, moderator: ModeratorDep,
+           session: SessionDep, settings: SettingsDep) -> ContributionModeratorView:
+    """Approve, hold or reject; 409 if the contribution changed since it was loaded."""
+    return service.decide(session, settings, moderator, contribution, decision)
+
+
+@router.patch("/contributions/{contribution_id}", response_model=ContributionModeratorView)
+def correct(edit: ContributionUpdate, contribution: ContributionDep, moderator: ModeratorDep,
+            session: SessionDep, settings: SettingsDep) -> ContributionModeratorView:
+    """Correct title, form, tags, region, content warning or image descriptions."""
+    return service.correct(session, settings, moderator, contribution, edit)
+
+
+@router.get("/audit", response_model=AuditPage)
+def audit_log(
+    session: SessionDep,
+    contribution_id: Annotated[str | None, Query(max_length=32)] = None,
+    limit: Limit = 50,
+    cursor: Annotated[str | None, Query(max_length=500)] = None,
+) -> AuditPage:
+    """The append-only log of moderation actions, newest first."""
+    return service.audit_log(session, contribution_id=contribution_id, limit=limit, cursor=cursor)

@@ -1,0 +1,106 @@
+"""What moderators send and see. These views carry private fields: never use them publicly."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from scrapbook.contributions.vocabulary import Form
+from scrapbook.gallery.schemas import MediaPublic
+from scrapbook.models import AuditEvent, Contribution
+
+
+class SignIn(BaseModel):
+    username: str = Field(min_length=1, max_length=64)
+    password: str = Field(min_length=1, max_length=1024)
+
+
+class SignedIn(BaseModel):
+    username: str
+    role: str
+    csrf_token: str
+
+
+class ContributionModeratorView(BaseModel):
+    id: str
+    kind: str
+    form: str
+    title: str
+    body: str
+    display_name: str | None
+    region: str | None
+    tags: list[str]
+    content_warning: str | None
+    licence: str
+    status: str
+    channel: str
+    received_on: dt.date
+    published_on: dt.date | None
+    public_reason: str | None
+    moderator_note: str | None
+    contact_email: str | None
+    at_risk: bool
+    version: int
+    media: list[MediaPublic]
+
+    @classmethod
+    def of(cls, c: Contribution) -> ContributionModeratorView:
+        return cls(
+            id=c.id, kind=c.kind, form=c.form, title=c.title, body=c.body,
+            display_name=c.display_name, region=c.region, tags=c.tags,
+            content_warning=c.content_warning, licence=c.licence, status=c.status,
+            channel=c.channel, received_on=c.received_on, published_on=c.published_on,
+            public_reason=c.public_reason, moderator_note=c.moderator_note,
+            contact_email=c.contact_email, at_risk=c.at_risk, version=c.version,
+            media=[MediaPublic.of(m) for m in c.media],
+        )
+
+
+class QueuePage(BaseModel):
+    items: list[ContributionModeratorView]
+    next_cursor: str | None
+
+
+class Decision(BaseModel):
+    action: Literal["approve", "reject", "hold"]
+    public_reason: str | None = None
+    note: str | None = None
+    version: int = Field(description="The version the moderator loaded; 409 if it has changed.")
+
+
+class MediaEdit(BaseModel):
+    id: str
+    alt_text: str | None
+
+
+class ContributionUpdate(BaseModel):
+    """Corrections; only the fields sent are changed."""
+
+    version: int
+    title: str | None = None
+    form: Form | None = None
+    tags: list[str] | None = None
+    region: str | None = None
+    content_warning: str | None = None
+    media: list[MediaEdit] | None = None
+
+
+class AuditEventView(BaseModel):
+    at: dt.datetime
+    actor: str
+    action: str
+    contribution_id: str | None
+    reason: str | None
+    changes: dict[str, Any] | None
+
+    @classmethod
+    def of(cls, e: AuditEvent) -> AuditEventView:
+        return cls(at=e.at, actor=e.actor, action=e.action, contribution_id=e.contribution_id,
+                   reason=e.reason, changes=e.changes)
+
+
+class AuditPage(BaseModel):
+    items: list[AuditEventView]
+    next_cursor: str | None

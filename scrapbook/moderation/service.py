@@ -1,0 +1,221 @@
+"""The moderation queue, decisions, corrections and the audit log."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import and_, or_, update
+from sqlalchemy.orm import selectinload
+from sqlmodel import Session, col, select
+
+from scrapbook.contributions.vocabulary import REGIONS, Status
+from scrapbook.core import cursor as cursors
+from scrapbook.core.config import Settings
+from scrapbook.core.errors import Conflict, InvalidInput, NotFound
+from scrapbook.core.text import clean_optional, clean_tags, clean_text
+from scrapbook.gallery import search
+from scrapbook.models import AuditEvent, Contribution, ContributionTag, MediaAsset, Moderator
+from scrapbook.moderation.schemas import (
+    AuditEventView,
+    AuditPage,
+    ContributionModeratorView,
+    ContributionUpdate,
+    Decision,
+    QueuePage,
+)
+
+_LOAD = (
+    selectinload(Contribution.media).selectinload(MediaAsset.variants),  # type: ignore[arg-type]
+    selectinload(Contribution.tag_links),  # type: ignore[arg-type]
+)
+_DECIDED = {"approve": Status.approved, "reject": Status.rejected, "hold": Status.held}
+_UNDECIDABLE = {Status.processing, Status.withdrawn}
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def load(session: Session, contribution_id: str) -> Contribution:
+    found = session.exec(
+        select(Contribution).where(Contribution.id == contribution_id).options(*_LOAD)
+    ).first()
+    if found is None:
+        raise NotFound("There is no contribution with this id.")
+    return found
+
+
+def queue(
+    session: Session,
+    *,
+    status: Status,
+    kind: str | None,
+    region: str | None,
+    limit: int,
+    cursor: str | None,
+) -> QueuePage:
+    """Oldest first, but anything suggesting someone may be at risk comes before everything."""
+    stmt = select(Contribution).where(Contribution.status == status).options(*_LOAD)
+    if kind:
+        stmt = stmt.where(Contribution.kind == kind)
+    if region:
+        stmt = stmt.where(Contribution.region == region)
+    if cursor:
+        risk, day_text, pk = cursors.decode(cursor, 3)
+        try:
+            day, risk, pk = dt.date.fromisoformat(str(day_text)), bool(risk), int(pk)
+        except (TypeError, ValueError) as exc:
+            raise InvalidInput("The cursor is not valid.", code="invalid_cursor") from exc
+        at_risk, received, key = (col(Contribution.at_risk), col(Contribution.received_on),
+                                  col(Contribution.pk))
+        after_in_group = or_(received > day, and_(received == day, key > pk))
+        stmt = stmt.where(
+            or_(at_risk < risk, and_(at_risk == risk, after_in_group)) if risk
+            else and_(at_risk == False, after_in_group)  # noqa: E712
+        )
+    stmt = stmt.order_by(col(Contribution.at_risk).desc(), col(Contribution.received_on),
+                         col(Contribution.pk))
+    rows = list(session.exec(stmt.limit(limit + 1)).all())
+    more = len(rows) > limit
+    rows = rows[:limit]
+    last = rows[-1] if rows else None
+    next_cursor = (cursors.encode([int(last.at_risk), last.received_on, last.pk])
+                   if more and last else None)
+    return QueuePage(items=[ContributionModeratorView.of(c) for c in rows],
+                     next_cursor=next_cursor)
+
+
+def _claim_version(session: Session, c: Contribution, expected: int) -> None:
+    """Atomically move the version on, or refuse if someone else changed it first."""
+    stale = Conflict(
+        "Someone else changed this contribution since you loaded it. Reload it and try again.",
+        code="version_conflict",
+    )
+    if c.version != expected:
+        raise stale
+    result = session.execute(
+        update(Contribution)
+        .where(col(Contribution.pk) == c.pk, col(Contribution.version) == expected)
+        .values(version=expected + 1)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        raise stale
+    c.version = expected + 1
+
+
+def _audit(session: Session, moderator: Moderator, action: str, c: Contribution,
+           reason: str | None = None, changes: dict[str, Any] | None = None) -> None:
+    session.add(AuditEvent(at=_now(), moderator_pk=moderator.pk, actor=moderator.username,
+                           action=action, contribution_id=c.id, reason=reason, changes=changes))
+
+
+def decide(session: Session, settings: Settings, moderator: Moderator, c: Contribution,
+           decision: Decision) -> ContributionModeratorView:
+    if c.status in _UNDECIDABLE:
+        raise Conflict(f"A contribution that is {c.status} cannot be decided.",
+                       code="not_decidable")
+    reason = clean_optional(decision.public_reason, field="public_reason",
+                            max_len=settings.public_reason_max)
+    note = clean_optional(decision.note, field="note", max_len=settings.note_max)
+    if decision.action == "reject" and not reason:
+        raise InvalidInput("Please give the contributor a kind reason when rejecting.",
+                           code="reason_required")
+    if decision.action == "approve" and any(not m.alt_text for m in c.media):
+        raise InvalidInput("Add a description to every image before approving it.",
+                           code="alt_text_required")
+    _claim_version(session, c, decision.version)
+
+    before = c.status
+    c.status = _DECIDED[decision.action]
+    if reason is not None or decision.action != "hold":
+        c.public_reason = reason
+    if note is not None:
+        c.moderator_note = note
+    if c.status == Status.approved:
+        c.published_on = c.published_on if before == Status.approved else _now().date()
+        search.index(session, c)
+    else:
+        c.published_on = None
+        search.unindex(session, c)
+    if c.status in (Status.approved, Status.rejected):
+        c.contact_email = None  # only needed until a decision is made
+    session.add(c)
+    _audit(session, moderator, c.status, c, reason=reason,
+           changes={"status": [before, c.status], **({"note": note} if note else {})})
+    session.flush()
+    return ContributionModeratorView.of(c)
+
+
+def correct(session: Session, settings: Settings, moderator: Moderator, c: Contribution,
+            edit: ContributionUpdate) -> ContributionModeratorView:
+    _claim_version(session, c, edit.version)
+    sent = edit.model_fields_set - {"version"}
+    changes: dict[str, Any] = {}
+
+    def record(name: str, old: Any, new: Any) -> None:
+        if old != new:
+            changes[name] = [old, new]
+
+    if "title" in sent:
+        new_title = clean_text(edit.title or "", field="title", max_len=settings.title_max)
+        record("title", c.title, new_title)
+        c.title = new_title
+    if "form" in sent and edit.form is not None:
+        record("form", c.form, str(edit.form))
+        c.form = edit.form
+    if "region" in sent:
+        if edit.region and edit.region not in REGIONS:
+            raise InvalidInput(f"Unknown region '{edit.region[:40]}'.", code="unknown_region")
+        record("region", c.region, edit.region or None)
+        c.region = edit.region or None
+    if "content_warning" in sent:
+        warning = clean_optional(edit.content_warning, field="content_warning",
+                                 max_len=settings.content_warning_max)
+        record("content_warning", c.content_warning, warning)
+        c.content_warning = warning
+    if "tags" in sent:
+        tags = clean_tags(edit.tags or [], max_count=settings.tags_max, max_len=settings.tag_max)
+        record("tags", c.tags, tags)
+        if tags != c.tags:
+            c.tag_links.clear()
+            session.flush()
+            c.tag_links.extend(ContributionTag(tag=t, position=i) for i, t in enumerate(tags))
+    if "media" in sent and edit.media:
+        by_id = {m.id: m for m in c.media}
+        for item in edit.media:
+            asset = by_id.get(item.id)
+            if asset is None:
+                raise InvalidInput(f"This contribution has no media item '{item.id[:40]}'.",
+                                   code="unknown_media")
+            alt = clean_optional(item.alt_text, field="alt_text", max_len=settings.alt_text_max)
+            record(f"alt_text:{asset.id}", asset.alt_text, alt)
+            asset.alt_text = alt
+            session.add(asset)
+    if c.status == Status.approved:
+        search.index(session, c)
+    session.add(c)
+    _audit(session, moderator, "edited", c, changes=changes)
+    session.flush()
+    return ContributionModeratorView.of(c)
+
+
+def audit_log(session: Session, *, contribution_id: str | None, limit: int,
+              cursor: str | None) -> AuditPage:
+    """Newest first."""
+    stmt = select(AuditEvent)
+    if contribution_id:
+        stmt = stmt.where(AuditEvent.contribution_id == contribution_id)
+    if cursor:
+        (before,) = cursors.decode(cursor, 1)
+        if not isinstance(before, int):
+            raise InvalidInput("The cursor is not valid.", code="invalid_cursor")
+        stmt = stmt.where(col(AuditEvent.pk) < before)
+    rows = list(session.exec(stmt.order_by(col(AuditEvent.pk).desc()).limit(limit + 1)).all())
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return AuditPage(
+        items=[AuditEventView.of(e) for e in rows],
+        next_cursor=cursors.encode([rows[-1].pk]) if more and rows else None,
+    )

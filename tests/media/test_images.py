@@ -1,0 +1,294 @@
+"""process_image: what a user would check about every uploaded image."""
+
+from __future__ import annotations
+
+import io
+
+import blurhash
+import pytest
+from PIL import Image
+
+from scrapbook.core.errors import InvalidInput, TooLarge, UnsupportedMedia
+from scrapbook.media.images import ProcessedImage, process_image
+from tests.samples import (
+    BLUE,
+    GREEN,
+    RED,
+    SECRET_STRINGS,
+    animated_gif,
+    colour_key_png,
+    gray16_png,
+    heic_image,
+    html_bytes,
+    icc_jpeg,
+    jpeg_magic_then_garbage,
+    jpeg_with_metadata,
+    pdf_disguised_as_jpeg,
+    pixel_flood_png,
+    plain_jpeg,
+    plain_png,
+    png_with_alpha,
+    png_with_text_chunks,
+    svg_bytes,
+    text_disguised_as_jpeg,
+    truncated_jpeg,
+    webp_image,
+)
+
+LIMITS = {
+    "max_bytes": 20 * 1024 * 1024,
+    "max_pixels": 40_000_000,
+    "display_edge": 2048,
+    "thumb_edge": 640,
+}
+METADATA_KEYS = ("icc_profile", "exif", "xmp", "XML:com.adobe.xmp", "comment")
+
+
+def process(data: bytes, **overrides: int) -> ProcessedImage:
+    return process_image(data, **{**LIMITS, **overrides})
+
+
+def open_all(result: ProcessedImage) -> dict[str, Image.Image]:
+    """Decode every derivative, checking it really is the WebP it claims to be."""
+    images = {}
+    for d in result.derivatives:
+        assert d.content_type == "image/webp"
+        im = Image.open(io.BytesIO(d.data))
+        im.load()
+        assert im.format == "WEBP"
+        assert im.size == (d.width, d.height)
+        images[d.name] = im
+    assert set(images) == {"display", "thumb"}
+    return images
+
+
+def close_to(actual, expected, tolerance: int = 12) -> bool:
+    return all(abs(a - e) <= tolerance for a, e in zip(actual, expected, strict=True))
+
+
+def assert_no_metadata(result: ProcessedImage) -> None:
+    for name, im in open_all(result).items():
+        data = next(d.data for d in result.derivatives if d.name == name)
+        for secret in SECRET_STRINGS:
+            assert secret not in data, (name, secret)
+        for chunk in (b"EXIF", b"XMP ", b"ICCP", b"GPS"):
+            assert chunk not in data, (name, chunk)
+        assert not im.getexif(), name
+        assert not [key for key in METADATA_KEYS if key in im.info], (name, im.info)
+
+
+# --- metadata --------------------------------------------------------------------------------
+
+
+def test_sample_jpeg_really_carries_the_metadata():
+    # Guards the test below against passing vacuously.
+    data = jpeg_with_metadata()
+    for secret in (b"SpyCam", b"Tracker 9000", b"secret-xmp-location", b"secret-comment"):
+        assert secret in data
+    im = Image.open(io.BytesIO(data))
+    exif = im.getexif()
+    assert exif[0x0112] == 6
+    assert exif.get_ifd(0x8825)[2]  # GPSLatitude
+    assert {"icc_profile", "xmp", "comment"} <= set(im.info)
+
+
+def test_jpeg_metadata_is_stripped_from_every_derivative():
+    assert_no_metadata(process(jpeg_with_metadata()))
+
+
+def test_png_text_chunks_and_exif_are_stripped():
+    source = Image.open(io.BytesIO(png_with_text_chunks()))
+    assert {"Comment", "Description", "Location"} <= set(source.info)
+
+    result = process(png_with_text_chunks())
+    assert_no_metadata(result)
+    for im in open_all(result).values():
+        assert not {"Comment", "Description", "Location"} & set(im.info)
+
+
+# --- orientation -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("orientation", "size", "first", "second"),
+    [
+        # first/second: the colour of the left/right halves (landscape) or top/bottom (portrait).
+        (1, (80, 60), RED, BLUE),
+        (3, (80, 60), BLUE, RED),
+        (6, (60, 80), RED, BLUE),
+        (8, (60, 80), BLUE, RED),
+    ],
+)
+def test_exif_orientation_is_applied(orientation, size, first, second):
+    result = process(jpeg_with_metadata(80, 60, orientation))
+    im = open_all(result)["display"].convert("RGB")
+    assert (result.width, result.height) == im.size == size
+    w, h = size
+    if w > h:
+        a, b = im.getpixel((w // 4, h // 2)), im.getpixel((3 * w // 4, h // 2))
+    else:
+        a, b = im.getpixel((w // 2, h // 4)), im.getpixel((w // 2, 3 * h // 4))
+    assert close_to(a, first), a
+    assert close_to(b, second), b
+
+
+def test_camera_photo_turned_sideways_becomes_portrait_with_red_on_top():
+    result = process(jpeg_with_metadata())  # 800x600 stored, Orientation 6
+    images = open_all(result)
+    assert (result.width, result.height) == (600, 800)
+    assert images["thumb"].size == (480, 640)
+    display = images["display"].convert("RGB")
+    assert close_to(display.getpixel((300, 200)), RED)
+    assert close_to(display.getpixel((300, 600)), BLUE)
+
+
+# --- formats ---------------------------------------------------------------------------------
+
+
+def test_alpha_png_keeps_transparency():
+    im = open_all(process(png_with_alpha()))["display"]
+    assert im.mode == "RGBA"
+    assert close_to(im.getpixel((8, 32)), (*RED, 255))
+    assert im.getpixel((56, 32))[3] == 0
+
+
+def test_colour_key_transparency_survives_icc_conversion():
+    # Regression: an RGB PNG with a tRNS colour key and an ICC profile lost its transparency.
+    im = open_all(process(colour_key_png()))["display"]
+    assert im.mode == "RGBA"
+    assert im.getpixel((4, 16))[3] == 255
+    assert im.getpixel((28, 16))[3] == 0
+
+
+def test_gif_gives_the_first_frame():
+    result = process(animated_gif())
+    im = open_all(result)["display"].convert("RGB")
+    assert im.size == (120, 90)
+    assert close_to(im.getpixel((60, 45)), RED)
+
+
+def test_heic_is_accepted():
+    result = process(heic_image())
+    im = open_all(result)["display"].convert("RGB")
+    assert im.size == (128, 96)
+    assert close_to(im.getpixel((64, 48)), (200, 40, 40))
+
+
+def test_webp_is_accepted():
+    result = process(webp_image())
+    im = open_all(result)["display"].convert("RGB")
+    assert im.size == (320, 240)
+    assert close_to(im.getpixel((160, 120)), GREEN)
+
+
+def test_icc_profiled_image_is_converted_to_srgb():
+    # Mid-grey in a linear-gamma profile is a much lighter grey in sRGB.
+    source = Image.open(io.BytesIO(icc_jpeg()))
+    assert "icc_profile" in source.info
+    result = process(icc_jpeg())
+    for im in open_all(result).values():
+        assert "icc_profile" not in im.info
+        assert close_to(im.convert("RGB").getpixel((32, 32)), (188, 188, 188), tolerance=6)
+
+
+def test_sixteen_bit_grey_with_icc_profile_is_not_blown_out():
+    # Regression: 16-bit grey was clipped to white when it also carried an ICC profile.
+    plain = open_all(process(gray16_png(icc=False)))["display"].convert("RGB")
+    assert close_to(plain.getpixel((16, 16)), (156, 156, 156), tolerance=4)
+    tagged = open_all(process(gray16_png()))["display"].convert("RGB")
+    assert close_to(tagged.getpixel((16, 16)), (205, 205, 205), tolerance=6)
+
+
+# --- sizes and blurhash ----------------------------------------------------------------------
+
+
+def test_large_image_is_scaled_to_display_and_thumb_edges():
+    result = process(plain_jpeg(5000, 3000))
+    images = open_all(result)
+    assert images["display"].size == (2048, 1229)
+    assert max(images["thumb"].size) == 640
+    assert (result.width, result.height) == (2048, 1229)
+
+
+def test_small_image_is_not_upscaled():
+    result = process(plain_png(300, 200))
+    images = open_all(result)
+    assert images["display"].size == (300, 200)
+    assert images["thumb"].size == (300, 200)
+    assert (result.width, result.height) == (300, 200)
+
+
+def test_blurhash_is_valid_and_reflects_the_picture():
+    landscape = process(plain_jpeg(64, 48, color=(10, 120, 200))).blurhash
+    portrait = process(jpeg_with_metadata(80, 60, 6)).blurhash
+    for value in (landscape, portrait):
+        assert isinstance(value, str)
+        assert blurhash.is_valid_blurhash(value), value
+        assert len(value) == 28  # 4x3 or 3x4 components
+    assert landscape != process(plain_jpeg(64, 48, color=(200, 20, 20))).blurhash
+
+
+# --- refusals --------------------------------------------------------------------------------
+
+
+def test_error_classes_carry_http_status():
+    assert InvalidInput.status_code == 422
+    assert TooLarge.status_code == 413
+    assert UnsupportedMedia.status_code == 415
+
+
+def test_empty_file_is_refused():
+    with pytest.raises(InvalidInput) as exc:
+        process(b"")
+    assert exc.value.code == "empty_file"
+
+
+def test_file_over_the_byte_limit_is_refused():
+    data = plain_jpeg(64, 64)
+    with pytest.raises(TooLarge) as exc:
+        process(data, max_bytes=len(data) - 1)
+    assert exc.value.code == "file_too_large"
+    assert process(data, max_bytes=len(data)).width == 64  # the limit itself is allowed
+
+
+def test_byte_limit_is_checked_before_decoding():
+    # Not an image at all: only a size check made before decoding can yield file_too_large.
+    with pytest.raises(TooLarge) as exc:
+        process(b"\0" * 1001, max_bytes=1000)
+    assert exc.value.code == "file_too_large"
+
+
+def test_truncated_jpeg_is_invalid():
+    with pytest.raises(InvalidInput) as exc:
+        process(truncated_jpeg())
+    assert exc.value.code == "invalid_image"
+
+
+def test_pixel_flood_sample_is_tiny():
+    assert len(pixel_flood_png()) < 4096
+    assert Image.open(io.BytesIO(pixel_flood_png(9000, 9000))).size == (9000, 9000)
+
+
+@pytest.mark.parametrize(
+    ("size", "max_pixels"),
+    [
+        ((30_000, 30_000), LIMITS["max_pixels"]),  # beyond Pillow's own bomb limit too
+        ((9_000, 9_000), LIMITS["max_pixels"]),  # under Pillow's limit, over ours
+        ((2_000, 2_000), 1_000_000),  # a tight configured limit
+    ],
+)
+def test_pixel_flood_is_refused_without_decoding(size, max_pixels):
+    # The sample's pixel data is cut short: decoding it would fail as invalid_image instead.
+    with pytest.raises(TooLarge) as exc:
+        process(pixel_flood_png(*size), max_pixels=max_pixels)
+    assert exc.value.code == "too_many_pixels"
+
+
+@pytest.mark.parametrize(
+    "make",
+    [svg_bytes, html_bytes, text_disguised_as_jpeg, pdf_disguised_as_jpeg, jpeg_magic_then_garbage],
+)
+def test_non_images_are_unsupported(make):
+    with pytest.raises(UnsupportedMedia) as exc:
+        process(make())
+    assert exc.value.code == "unsupported_type"
