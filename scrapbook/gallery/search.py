@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from sqlalchemy import ColumnElement, text
+from sqlalchemy import ColumnElement, Integer, column, text
 from sqlmodel import Session, col
 
 from scrapbook.models import Contribution
@@ -61,10 +61,10 @@ def matches(session: Session, query: str) -> ColumnElement[bool] | None:
         # Each word quoted (so FTS5 syntax in the query is just text) and prefix-matched.
         fts = " ".join('"' + w.replace('"', '""') + '"*' for w in words)
         sub = text("SELECT rowid FROM contribution_search WHERE contribution_search MATCH :fts")
-        return col(Contribution.pk).in_(sub.bindparams(fts=fts).columns())
+        return col(Contribution.pk).in_(sub.bindparams(fts=fts).columns(column("rowid", Integer)))
     terms = " & ".join(w.replace("'", "") + ":*" for w in words)
     sub = text(
         "SELECT contribution_pk FROM contribution_search "
         "WHERE document @@ to_tsquery('english', :terms)"
     )
-    return col(Contribution.pk).in_(sub.bindparams(terms=terms).columns())
+    return col(Contribution.pk).in_(sub.bindparams(terms=terms).columns(column("contribution_pk", Integer)))
