@@ -22,6 +22,7 @@ from scrapbook.media.storage import LocalStorage
 from scrapbook.meta.router import router as meta_router
 from scrapbook.moderation.router import router as moderation_router
 from scrapbook.moderation.router import sessions as moderation_sessions_router
+from scrapbook.site.router import router as site_router
 
 FRONTEND_DIR = Path(__file__).resolve().parent.parent / "frontend"
 
@@ -66,6 +67,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                    moderation_router, media_router):
         app.include_router(router)
 
+    app.include_router(site_router)
     if FRONTEND_DIR.is_dir():
         app.mount("/", StaticFiles(directory=FRONTEND_DIR, html=True), name="frontend")
     return app

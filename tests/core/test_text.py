@@ -1,0 +1,55 @@
+import pytest
+
+from scrapbook.core.errors import InvalidInput
+from scrapbook.core.text import clean_optional, clean_tags, clean_text
+
+
+def test_multiline_keeps_spacing_exactly_inside_the_text():
+    poem = "  line one\n\n\n      indented\n\tand a tab  \n"
+    assert clean_text(poem, field="body", max_len=100, multiline=True) == \
+        "  line one\n\n\n      indented\n\tand a tab"
+
+
+def test_windows_and_old_mac_newlines_become_newlines():
+    assert clean_text("a\r\nb\rc", field="body", max_len=10, multiline=True) == "a\nb\nc"
+
+
+def test_single_line_collapses_whitespace():
+    assert clean_text("  a \n  b\t c ", field="title", max_len=10) == "a b c"
+
+
+def test_markup_is_removed_but_text_and_ampersands_stay():
+    assert clean_text("<p>tea &amp; <em>toast</em></p><!-- hi -->", field="t", max_len=50) == \
+        "tea & toast"
+    assert clean_text("3 < 4 and 5 > 2", field="t", max_len=50) == "3 < 4 and 5 > 2"
+
+
+def test_bidi_overrides_and_zero_width_are_removed():
+    assert clean_text("ab\u202ecd\u200bef\u2067gh\ufeff", field="t", max_len=50) == "abcdefgh"
+
+
+def test_nul_is_refused():
+    with pytest.raises(InvalidInput) as err:
+        clean_text("a\x00b", field="body", max_len=10)
+    assert err.value.code == "invalid_text"
+
+
+def test_length_is_counted_after_cleaning_in_characters():
+    assert clean_text("é" * 5, field="t", max_len=5) == "é" * 5
+    assert clean_text("<b>" + "x" * 5 + "</b>", field="t", max_len=5) == "xxxxx"
+    with pytest.raises(InvalidInput) as err:
+        clean_text("x" * 6, field="t", max_len=5)
+    assert err.value.code == "too_long" and "5" in err.value.detail
+
+
+def test_optional_blank_becomes_none():
+    assert clean_optional("   ", field="x", max_len=5) is None
+    assert clean_optional(None, field="x", max_len=5) is None
+
+
+def test_tags_split_lowercase_dedupe_and_limits():
+    assert clean_tags(["Sea, #night", "sea", " "], max_count=10, max_len=40) == ["sea", "night"]
+    with pytest.raises(InvalidInput):
+        clean_tags([",".join(str(i) for i in range(11))], max_count=10, max_len=40)
+    with pytest.raises(InvalidInput):
+        clean_tags(["x" * 41], max_count=10, max_len=40)

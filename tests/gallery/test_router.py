@@ -1,0 +1,113 @@
+"""The public gallery: only approved work, filters, search and keyset pages."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import approve, submit
+from tests.samples import plain_jpeg
+
+
+def _publish(client, moderator, **fields):
+    cid = submit(client, **fields).json()["id"]
+    approve(moderator, cid)
+    return cid
+
+
+def test_only_approved_contributions_are_public(client, moderator):
+    pending = submit(client).json()["id"]
+    held = submit(client).json()["id"]
+    v = moderator.get(f"/api/admin/contributions/{held}").json()["version"]
+    moderator.post(f"/api/admin/contributions/{held}/decision", json={"action": "hold", "version": v})
+    public = _publish(client, moderator)
+    assert [i["id"] for i in client.get("/api/gallery").json()["items"]] == [public]
+    for hidden in (pending, held):
+        r = client.get(f"/api/gallery/{hidden}")
+        assert r.status_code == 404
+        # the same answer as for an id that never existed: nothing revealed
+        assert r.json() == client.get("/api/gallery/never-existed").json()
+
+
+def test_filters_by_kind_form_region_and_tag(client, moderator):
+    poem = _publish(client, moderator, form="poem", region="cornwall", tags="sea, night")
+    letter = _publish(client, moderator, form="letter", region="bristol", tags="night")
+    photo = submit(client, kind="image", form="photo", region="cornwall",
+                   files=[("p.jpg", plain_jpeg(64, 64), "image/jpeg")]).json()["id"]
+    approve(moderator, photo)
+
+    def ids(**params):
+        return {i["id"] for i in client.get("/api/gallery", params=params).json()["items"]}
+
+    assert ids(kind="image") == {photo}
+    assert ids(kind="text") == {poem, letter}
+    assert ids(form="letter") == {letter}
+    assert ids(region="cornwall") == {poem, photo}
+    assert ids(tag="night") == {poem, letter}
+    assert ids(tag="#Sea") == {poem}
+    assert ids(region="cornwall", kind="text") == {poem}
+    assert ids(tag="nothing") == set()
+
+
+def test_search_covers_title_body_and_tags(client, moderator):
+    a = _publish(client, moderator, title="Harbour lights", body="Boats knock together.")
+    b = _publish(client, moderator, title="Bus stop", body="The harbour bus never came.")
+    c = _publish(client, moderator, title="Garden", body="Weeds.", tags="allotment")
+    _publish(client, moderator, title="Other", body="Nothing related.")
+
+    def ids(q):
+        return {i["id"] for i in client.get("/api/gallery", params={"q": q}).json()["items"]}
+
+    assert ids("harbour") == {a, b}
+    assert ids("harbour boats") == {a}
+    assert ids("allotment") == {c}
+    assert ids("zeppelin") == set()
+    # Search syntax characters are just text, never an error.
+    for nasty in ['"', "harbour OR", "NEAR(", "*", "a:b", "'; drop table --", "()"]:
+        r = client.get("/api/gallery", params={"q": nasty})
+        assert r.status_code == 200, nasty
+
+
+def test_cursor_pages_walk_everything_newest_first_without_repeats(client, moderator):
+    ids = [_publish(client, moderator, body=f"entry {i}") for i in range(7)]
+    seen, cursor, pages = [], None, 0
+    while True:
+        params = {"limit": 3, **({"cursor": cursor} if cursor else {})}
+        page = client.get("/api/gallery", params=params).json()
+        seen += [i["id"] for i in page["items"]]
+        pages += 1
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert pages == 3
+    assert sorted(seen) == sorted(ids) and len(seen) == len(set(seen))
+    # Same day: ordered by id descending, deterministic.
+    assert seen == sorted(ids, reverse=True)
+
+
+def test_item_shape(client, moderator):
+    cid = _publish(client, moderator, region="plymouth", tags="tide", content_warning="loss",
+                   display_name="Gull", licence="cc-by-4.0")
+    item = client.get("/api/gallery").json()["items"][0]
+    assert item["id"] == cid
+    assert set(item) == {"id", "kind", "form", "title", "body", "display_name", "region", "tags",
+                         "content_warning", "licence", "published_on", "media"}
+    assert item["licence"] == "cc-by-4.0" and item["content_warning"] == "loss"
+    assert len(item["published_on"]) == 10  # a day, nothing finer
+
+
+@pytest.mark.parametrize("params", [{"limit": 0}, {"limit": 101}, {"region": "mars"},
+                                    {"kind": "sound"}, {"cursor": "not-a-cursor"},
+                                    {"cursor": "WyJ4IiwieSJd"}, {"q": "x" * 201}])
+def test_bad_gallery_parameters_are_clear_422s(client, params):
+    r = client.get("/api/gallery", params=params)
+    assert r.status_code == 422
+    assert set(r.json()) == {"error", "detail"}
+
+
+def test_limit_default_and_maximum(client, moderator, settings):
+    for i in range(3):
+        _publish(client, moderator, body=f"n{i}")
+    settings.page_default = 2
+    page = client.get("/api/gallery").json()
+    assert len(page["items"]) == 2 and page["next_cursor"]
+    assert len(client.get("/api/gallery", params={"limit": 100}).json()["items"]) == 3

@@ -1,0 +1,76 @@
+"""The `scrapbook` command, run for real in a subprocess against a fresh SQLite database."""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> dict[str, str]:
+    return {
+        **os.environ,
+        "SCRAPBOOK_DATABASE_URL": f"sqlite:///{tmp_path / 'var' / 'cli.db'}",
+        "SCRAPBOOK_UPLOADS_DIR": str(tmp_path / "uploads"),
+        "SCRAPBOOK_SECRET_KEY": "s" * 40,
+    }
+
+
+def scrapbook(env, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "scrapbook.cli", *args], env=env, input=stdin,
+                          capture_output=True, text=True, timeout=60, check=False)
+
+
+def test_migrate_and_manage_moderators(env):
+    assert scrapbook(env, "migrate").returncode == 0
+    added = scrapbook(env, "moderator", "add", "Robin", "--role", "admin", "--password-stdin",
+                      stdin="a sufficiently long password\n")
+    assert added.returncode == 0, added.stderr
+    assert "robin" in added.stdout
+    short = scrapbook(env, "moderator", "add", "sam", "--password-stdin", stdin="short\n")
+    assert short.returncode == 1 and "at least" in short.stderr
+    again = scrapbook(env, "moderator", "add", "robin", "--password-stdin",
+                      stdin="another long password\n")
+    assert again.returncode == 1 and "already" in again.stderr
+    assert scrapbook(env, "moderator", "list").stdout.split() == ["robin", "admin", "active"]
+    assert scrapbook(env, "moderator", "disable", "robin").returncode == 0
+    assert "disabled" in scrapbook(env, "moderator", "list").stdout
+    assert scrapbook(env, "moderator", "disable", "nobody").returncode == 1
+
+
+def test_serve_migrates_then_serves_without_logging_clients(env, tmp_path):
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "scrapbook.cli", "serve", "--port", str(port)],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=tmp_path,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/health") as r:  # noqa: S310
+                    assert r.status == 200
+                    break
+            except OSError:
+                if time.monotonic() > deadline or proc.poll() is not None:
+                    raise
+                time.sleep(0.2)
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/meta") as r:  # noqa: S310
+            assert r.status == 200
+    finally:
+        proc.terminate()
+        output, _ = proc.communicate(timeout=20)
+    assert (tmp_path / "var" / "cli.db").exists()
+    assert "Uvicorn running" in output  # the log was captured...
+    assert "GET /api" not in output  # ...and has no access lines
+    assert not re.search(r"127\.0\.0\.1:\d+ -", output)  # nor client addresses
