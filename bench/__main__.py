@@ -1,0 +1,183 @@
+"""`make bench`: image pipeline, gallery reads and submissions against a real uvicorn server.
+
+Run: .venv/bin/python -m bench [--rows 5000] [--requests 200]
+Set SCRAPBOOK_BENCH_DATABASE_URL to benchmark PostgreSQL (its tables are emptied first).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import io
+import os
+import random
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+from PIL import Image
+from sqlalchemy import text
+
+from scrapbook.cli import run_migrations
+from scrapbook.core.db import make_engine
+from scrapbook.core.security import hash_token, new_public_id
+from scrapbook.media.images import process_image
+
+WORDS = ("kettle window rain quiet letter harbour lonely bus tide garden night morning phone "
+         "silence friend kitchen walk sea lights empty chair tea radio cold warm call").split()
+REGIONS = ("cornwall", "devon", "bristol", "dorset", "somerset", "plymouth", None)
+
+
+def percentiles(samples: list[float]) -> tuple[float, float]:
+    ordered = sorted(samples)
+    p95 = ordered[max(0, int(len(ordered) * 0.95) - 1)]
+    return statistics.median(ordered) * 1000, p95 * 1000
+
+
+def bench_images(repeats: int = 5) -> list[tuple[str, str]]:
+    rng = random.Random(1)
+    im = Image.effect_noise((4000, 3000), 60).convert("RGB")
+    im = Image.merge("RGB", [im.getchannel(0), im.getchannel(0).rotate(90, expand=False),
+                             im.getchannel(0)])
+    buf = io.BytesIO()
+    im.save(buf, "JPEG", quality=90)
+    data = buf.getvalue()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        process_image(data, max_bytes=20 * 1024 * 1024, max_pixels=40_000_000,
+                      display_edge=2048, thumb_edge=640)
+        times.append(time.perf_counter() - start)
+    del rng
+    return [("image pipeline, 12 MP JPEG "
+             f"({len(data) // 1_000_000} MB) -> display+thumb+blurhash",
+             f"median {statistics.median(times) * 1000:.0f} ms over {repeats}")]
+
+
+def seed(url: str, rows: int) -> None:
+    engine = make_engine(url)
+    rng = random.Random(7)
+    today = dt.date.today()
+    with engine.begin() as conn:
+        for table in ("contribution_search", "contribution_tag", "contribution"):
+            conn.execute(text(f"DELETE FROM {table}"))  # noqa: S608
+        batch = []
+        for i in range(rows):
+            body = " ".join(rng.choice(WORDS) for _ in range(rng.randint(20, 120)))
+            batch.append({
+                "id": new_public_id(), "kind": "text", "form": rng.choice(["poem", "note", "letter"]),
+                "title": " ".join(rng.choice(WORDS) for _ in range(3)), "body": body,
+                "region": rng.choice(REGIONS), "licence": "cc-by-4.0", "status": "approved",
+                "channel": "web", "received_on": today - dt.timedelta(days=i // 20),
+                "published_on": today - dt.timedelta(days=i // 20),
+                "receipt_hash": hash_token(new_public_id()), "at_risk": False, "version": 1,
+            })
+        conn.execute(text(
+            "INSERT INTO contribution (id, kind, form, title, body, region, licence, status, "
+            "channel, received_on, published_on, receipt_hash, at_risk, version) VALUES (:id, "
+            ":kind, :form, :title, :body, :region, :licence, :status, :channel, :received_on, "
+            ":published_on, :receipt_hash, :at_risk, :version)"), batch)
+        conn.execute(text(
+            "INSERT INTO contribution_tag (contribution_pk, tag, position) "
+            "SELECT pk, 'tide', 0 FROM contribution WHERE pk % 10 = 0"))
+        if engine.dialect.name == "sqlite":
+            conn.execute(text("INSERT INTO contribution_search (rowid, title, body, tags) "
+                              "SELECT pk, title, body, '' FROM contribution"))
+        else:
+            conn.execute(text(
+                "INSERT INTO contribution_search (contribution_pk, document) SELECT pk, "
+                "to_tsvector('english', title || ' ' || body) FROM contribution"))
+    engine.dispose()
+
+
+def serve(url: str, uploads: Path) -> tuple[subprocess.Popen[bytes], str]:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {**os.environ, "SCRAPBOOK_DATABASE_URL": url, "SCRAPBOOK_UPLOADS_DIR": str(uploads),
+           "SCRAPBOOK_SECRET_KEY": "b" * 40, "SCRAPBOOK_SUBMISSIONS_PER_HOUR": "100000",
+           "SCRAPBOOK_LOG_LEVEL": "warning"}
+    proc = subprocess.Popen([sys.executable, "-m", "scrapbook.cli", "serve", "--port", str(port)],
+                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(150):
+        try:
+            httpx.get(f"{base}/api/health", timeout=1)
+            return proc, base
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    proc.kill()
+    raise RuntimeError("server did not start")
+
+
+def timed(client: httpx.Client, n: int, call) -> tuple[float, float]:  # type: ignore[no-untyped-def]
+    samples = []
+    for i in range(n):
+        start = time.perf_counter()
+        r = call(client, i)
+        samples.append(time.perf_counter() - start)
+        assert r.status_code < 300, r.text
+    return percentiles(samples)
+
+
+def bench_http(url: str, rows: int, n: int) -> list[tuple[str, str]]:
+    results = []
+    with tempfile.TemporaryDirectory() as tmp:
+        run_migrations(url)
+        seed(url, rows)
+        proc, base = serve(url, Path(tmp) / "uploads")
+        try:
+            with httpx.Client(base_url=base, timeout=30) as client:
+                first = client.get("/api/gallery", params={"limit": 24}).json()
+                deep = first["next_cursor"]
+                for _ in range(rows // 48):  # walk halfway down for a deep cursor
+                    page = client.get("/api/gallery", params={"limit": 24, "cursor": deep}).json()
+                    deep = page["next_cursor"] or deep
+                cases = {
+                    "gallery first page (24)": lambda c, i: c.get("/api/gallery"),
+                    "gallery page 100 items": lambda c, i: c.get("/api/gallery",
+                                                                 params={"limit": 100}),
+                    "gallery deep cursor page": lambda c, i: c.get("/api/gallery",
+                                                                   params={"cursor": deep}),
+                    "gallery region + tag filter": lambda c, i: c.get(
+                        "/api/gallery", params={"region": "devon", "tag": "tide"}),
+                    "gallery search q=<word>": lambda c, i: c.get(
+                        "/api/gallery", params={"q": WORDS[i % len(WORDS)]}),
+                    "submit a text contribution": lambda c, i: c.post(
+                        "/api/contributions",
+                        data={"kind": "text", "form": "note", "body": f"bench {i}",
+                              "consent": "true"},
+                        files={"_": ("", b"", "application/octet-stream")}),
+                }
+                for name, call in cases.items():
+                    p50, p95 = timed(client, n, call)
+                    results.append((f"{name} ({rows} approved rows)",
+                                    f"p50 {p50:.1f} ms, p95 {p95:.1f} ms over {n}"))
+        finally:
+            proc.terminate()
+            proc.wait(timeout=20)
+    return results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--rows", type=int, default=5000)
+    parser.add_argument("--requests", type=int, default=200)
+    args = parser.parse_args()
+    url = os.environ.get("SCRAPBOOK_BENCH_DATABASE_URL")
+    with tempfile.TemporaryDirectory() as tmp:
+        url = url or f"sqlite:///{tmp}/bench.db"
+        results = bench_images() + bench_http(url, args.rows, args.requests)
+    backend = url.split(":", 1)[0]
+    print(f"\nScrapbook benchmarks ({backend}, {os.cpu_count()} cores, {dt.date.today()})")
+    for name, value in results:
+        print(f"  {name:<60} {value}")
+
+
+if __name__ == "__main__":
+    main()
