@@ -28,8 +28,10 @@ from scrapbook.core.db import make_engine
 from scrapbook.core.security import hash_token, new_public_id
 from scrapbook.media.images import process_image
 
-WORDS = ("kettle window rain quiet letter harbour lonely bus tide garden night morning phone "
-         "silence friend kitchen walk sea lights empty chair tea radio cold warm call").split()
+WORDS = (
+    "kettle window rain quiet letter harbour lonely bus tide garden night morning phone "
+    "silence friend kitchen walk sea lights empty chair tea radio cold warm call"
+).split()
 REGIONS = ("cornwall", "devon", "bristol", "dorset", "somerset", "plymouth", None)
 
 
@@ -42,21 +44,30 @@ def percentiles(samples: list[float]) -> tuple[float, float]:
 def bench_images(repeats: int = 5) -> list[tuple[str, str]]:
     rng = random.Random(1)
     im = Image.effect_noise((4000, 3000), 60).convert("RGB")
-    im = Image.merge("RGB", [im.getchannel(0), im.getchannel(0).rotate(90, expand=False),
-                             im.getchannel(0)])
+    im = Image.merge(
+        "RGB", [im.getchannel(0), im.getchannel(0).rotate(90, expand=False), im.getchannel(0)]
+    )
     buf = io.BytesIO()
     im.save(buf, "JPEG", quality=90)
     data = buf.getvalue()
     times = []
     for _ in range(repeats):
         start = time.perf_counter()
-        process_image(data, max_bytes=20 * 1024 * 1024, max_pixels=40_000_000,
-                      display_edge=2048, thumb_edge=640)
+        process_image(
+            data,
+            max_bytes=20 * 1024 * 1024,
+            max_pixels=40_000_000,
+            display_edge=2048,
+            thumb_edge=640,
+        )
         times.append(time.perf_counter() - start)
     del rng
-    return [("image pipeline, 12 MP JPEG "
-             f"({len(data) // 1_000_000} MB) -> display+thumb+blurhash",
-             f"median {statistics.median(times) * 1000:.0f} ms over {repeats}")]
+    return [
+        (
+            f"image pipeline, 12 MP JPEG ({len(data) // 1_000_000} MB) -> display+thumb+blurhash",
+            f"median {statistics.median(times) * 1000:.0f} ms over {repeats}",
+        )
+    ]
 
 
 def seed(url: str, rows: int) -> None:
@@ -69,29 +80,53 @@ def seed(url: str, rows: int) -> None:
         batch = []
         for i in range(rows):
             body = " ".join(rng.choice(WORDS) for _ in range(rng.randint(20, 120)))
-            batch.append({
-                "id": new_public_id(), "kind": "text", "form": rng.choice(["poem", "note", "letter"]),
-                "title": " ".join(rng.choice(WORDS) for _ in range(3)), "body": body,
-                "region": rng.choice(REGIONS), "licence": "cc-by-4.0", "status": "approved",
-                "channel": "web", "received_on": today - dt.timedelta(days=i // 20),
-                "published_on": today - dt.timedelta(days=i // 20),
-                "receipt_hash": hash_token(new_public_id()), "at_risk": False, "version": 1,
-            })
-        conn.execute(text(
-            "INSERT INTO contribution (id, kind, form, title, body, region, licence, status, "
-            "channel, received_on, published_on, receipt_hash, at_risk, version) VALUES (:id, "
-            ":kind, :form, :title, :body, :region, :licence, :status, :channel, :received_on, "
-            ":published_on, :receipt_hash, :at_risk, :version)"), batch)
-        conn.execute(text(
-            "INSERT INTO contribution_tag (contribution_pk, tag, position) "
-            "SELECT pk, 'tide', 0 FROM contribution WHERE pk % 10 = 0"))
+            batch.append(
+                {
+                    "id": new_public_id(),
+                    "kind": "text",
+                    "form": rng.choice(["poem", "note", "letter"]),
+                    "title": " ".join(rng.choice(WORDS) for _ in range(3)),
+                    "body": body,
+                    "region": rng.choice(REGIONS),
+                    "licence": "cc-by-4.0",
+                    "status": "approved",
+                    "channel": "web",
+                    "received_on": today - dt.timedelta(days=i // 20),
+                    "published_on": today - dt.timedelta(days=i // 20),
+                    "receipt_hash": hash_token(new_public_id()),
+                    "at_risk": False,
+                    "version": 1,
+                }
+            )
+        conn.execute(
+            text(
+                "INSERT INTO contribution (id, kind, form, title, body, region, licence, status, "
+                "channel, received_on, published_on, receipt_hash, at_risk, version) VALUES (:id, "
+                ":kind, :form, :title, :body, :region, :licence, :status, :channel, :received_on, "
+                ":published_on, :receipt_hash, :at_risk, :version)"
+            ),
+            batch,
+        )
+        conn.execute(
+            text(
+                "INSERT INTO contribution_tag (contribution_pk, tag, position) "
+                "SELECT pk, 'tide', 0 FROM contribution WHERE pk % 10 = 0"
+            )
+        )
         if engine.dialect.name == "sqlite":
-            conn.execute(text("INSERT INTO contribution_search (rowid, title, body, tags) "
-                              "SELECT pk, title, body, '' FROM contribution"))
+            conn.execute(
+                text(
+                    "INSERT INTO contribution_search (rowid, title, body, tags) "
+                    "SELECT pk, title, body, '' FROM contribution"
+                )
+            )
         else:
-            conn.execute(text(
-                "INSERT INTO contribution_search (contribution_pk, document) SELECT pk, "
-                "to_tsvector('english', title || ' ' || body) FROM contribution"))
+            conn.execute(
+                text(
+                    "INSERT INTO contribution_search (contribution_pk, document) SELECT pk, "
+                    "to_tsvector('english', title || ' ' || body) FROM contribution"
+                )
+            )
     engine.dispose()
 
 
@@ -99,11 +134,20 @@ def serve(url: str, uploads: Path) -> tuple[subprocess.Popen[bytes], str]:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    env = {**os.environ, "SCRAPBOOK_DATABASE_URL": url, "SCRAPBOOK_UPLOADS_DIR": str(uploads),
-           "SCRAPBOOK_SECRET_KEY": "b" * 40, "SCRAPBOOK_SUBMISSIONS_PER_HOUR": "100000",
-           "SCRAPBOOK_LOG_LEVEL": "warning"}
-    proc = subprocess.Popen([sys.executable, "-m", "scrapbook.cli", "serve", "--port", str(port)],
-                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    env = {
+        **os.environ,
+        "SCRAPBOOK_DATABASE_URL": url,
+        "SCRAPBOOK_UPLOADS_DIR": str(uploads),
+        "SCRAPBOOK_SECRET_KEY": "b" * 40,
+        "SCRAPBOOK_SUBMISSIONS_PER_HOUR": "100000",
+        "SCRAPBOOK_LOG_LEVEL": "warning",
+    }
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "scrapbook.cli", "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     base = f"http://127.0.0.1:{port}"
     for _ in range(150):
         try:
@@ -140,24 +184,37 @@ def bench_http(url: str, rows: int, n: int) -> list[tuple[str, str]]:
                     deep = page["next_cursor"] or deep
                 cases = {
                     "gallery first page (24)": lambda c, i: c.get("/api/gallery"),
-                    "gallery page 100 items": lambda c, i: c.get("/api/gallery",
-                                                                 params={"limit": 100}),
-                    "gallery deep cursor page": lambda c, i: c.get("/api/gallery",
-                                                                   params={"cursor": deep}),
+                    "gallery page 100 items": lambda c, i: c.get(
+                        "/api/gallery", params={"limit": 100}
+                    ),
+                    "gallery deep cursor page": lambda c, i: c.get(
+                        "/api/gallery", params={"cursor": deep}
+                    ),
                     "gallery region + tag filter": lambda c, i: c.get(
-                        "/api/gallery", params={"region": "devon", "tag": "tide"}),
+                        "/api/gallery", params={"region": "devon", "tag": "tide"}
+                    ),
                     "gallery search q=<word>": lambda c, i: c.get(
-                        "/api/gallery", params={"q": WORDS[i % len(WORDS)]}),
+                        "/api/gallery", params={"q": WORDS[i % len(WORDS)]}
+                    ),
                     "submit a text contribution": lambda c, i: c.post(
                         "/api/contributions",
-                        data={"kind": "text", "form": "note", "body": f"bench {i}",
-                              "consent": "true"},
-                        files={"_": ("", b"", "application/octet-stream")}),
+                        data={
+                            "kind": "text",
+                            "form": "note",
+                            "body": f"bench {i}",
+                            "consent": "true",
+                        },
+                        files={"_": ("", b"", "application/octet-stream")},
+                    ),
                 }
                 for name, call in cases.items():
                     p50, p95 = timed(client, n, call)
-                    results.append((f"{name} ({rows} approved rows)",
-                                    f"p50 {p50:.1f} ms, p95 {p95:.1f} ms over {n}"))
+                    results.append(
+                        (
+                            f"{name} ({rows} approved rows)",
+                            f"p50 {p50:.1f} ms, p95 {p95:.1f} ms over {n}",
+                        )
+                    )
         finally:
             proc.terminate()
             proc.wait(timeout=20)

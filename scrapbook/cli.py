@@ -66,7 +66,7 @@ def serve(
     )
 
 
-def _transaction():  # type: ignore[no-untyped-def]
+def _transaction():
     from contextlib import contextmanager
 
     from scrapbook.core.db import make_engine, transaction

@@ -25,20 +25,36 @@ def env(tmp_path: Path) -> dict[str, str]:
 
 
 def scrapbook(env, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "scrapbook.cli", *args], env=env, input=stdin,
-                          capture_output=True, text=True, timeout=60, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "scrapbook.cli", *args],
+        env=env,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
 
 
 def test_migrate_and_manage_moderators(env):
     assert scrapbook(env, "migrate").returncode == 0
-    added = scrapbook(env, "moderator", "add", "Robin", "--role", "admin", "--password-stdin",
-                      stdin="a sufficiently long password\n")
+    added = scrapbook(
+        env,
+        "moderator",
+        "add",
+        "Robin",
+        "--role",
+        "admin",
+        "--password-stdin",
+        stdin="a sufficiently long password\n",
+    )
     assert added.returncode == 0, added.stderr
     assert "robin" in added.stdout
     short = scrapbook(env, "moderator", "add", "sam", "--password-stdin", stdin="short\n")
     assert short.returncode == 1 and "at least" in short.stderr
-    again = scrapbook(env, "moderator", "add", "robin", "--password-stdin",
-                      stdin="another long password\n")
+    again = scrapbook(
+        env, "moderator", "add", "robin", "--password-stdin", stdin="another long password\n"
+    )
     assert again.returncode == 1 and "already" in again.stderr
     assert scrapbook(env, "moderator", "list").stdout.split() == ["robin", "admin", "active"]
     assert scrapbook(env, "moderator", "disable", "robin").returncode == 0
@@ -52,7 +68,11 @@ def test_serve_migrates_then_serves_without_logging_clients(env, tmp_path):
         port = s.getsockname()[1]
     proc = subprocess.Popen(
         [sys.executable, "-m", "scrapbook.cli", "serve", "--port", str(port)],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        cwd=tmp_path,
     )
     try:
         deadline = time.monotonic() + 30

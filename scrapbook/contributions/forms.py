@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncGenerator
 from dataclasses import dataclass, field
 
 from fastapi import Request
@@ -14,9 +15,19 @@ from scrapbook.core.config import Settings
 from scrapbook.core.errors import InvalidInput, ScrapbookError, TooLarge, UnsupportedMedia
 
 _TEXT_PART_MAX = 256 * 1024  # one text field; the body limit is far below this
-SINGLE_FIELDS = ("kind", "form", "title", "body", "region", "content_warning", "display_name",
-                  "licence", "consent", "contact_email", "website")
-
+SINGLE_FIELDS = (
+    "kind",
+    "form",
+    "title",
+    "body",
+    "region",
+    "content_warning",
+    "display_name",
+    "licence",
+    "consent",
+    "contact_email",
+    "website",
+)
 
 
 class _StrictParser(MultiPartParser):
@@ -53,12 +64,13 @@ class _StrictParser(MultiPartParser):
                 bytes(self._current_part.data).decode("utf-8")
             except UnicodeDecodeError as exc:
                 name = self._current_part.field_name or "a field"
-                raise InvalidInput(f"The field '{name}' is not valid UTF-8 text.",
-                                   code="invalid_text") from exc
+                raise InvalidInput(
+                    f"The field '{name}' is not valid UTF-8 text.", code="invalid_text"
+                ) from exc
         super().on_part_end()
 
 
-async def _capped_stream(request: Request, cap: int):  # type: ignore[no-untyped-def]
+async def _capped_stream(request: Request, cap: int) -> AsyncGenerator[bytes, None]:
     seen = 0
     async for chunk in request.stream():
         seen += len(chunk)
@@ -76,16 +88,12 @@ FORM_OPENAPI = {
                     "type": "object",
                     "required": ["kind", "form", "consent"],
                     "properties": {
-                        **{
-                            name: {"type": "string"}
-                            for name in SINGLE_FIELDS
-                        },
+                        **{name: {"type": "string"} for name in SINGLE_FIELDS},
                         "consent": {"type": "boolean"},
                         "channel": {"type": "string", "description": "moderators only"},
                         "tags": {"type": "array", "items": {"type": "string"}},
                         "alt_text": {"type": "array", "items": {"type": "string"}},
-                        "files": {"type": "array",
-                                  "items": {"type": "string", "format": "binary"}},
+                        "files": {"type": "array", "items": {"type": "string", "format": "binary"}},
                     },
                 }
             }
@@ -110,8 +118,9 @@ class SubmittedForm:
 async def read_submission(request: Request, settings: Settings) -> SubmittedForm:
     content_type = request.headers.get("content-type", "")
     if not content_type.startswith("multipart/form-data"):
-        raise UnsupportedMedia("Send the contribution as multipart/form-data.",
-                               code="unsupported_content_type")
+        raise UnsupportedMedia(
+            "Send the contribution as multipart/form-data.", code="unsupported_content_type"
+        )
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > settings.request_bytes_max:
         raise TooLarge(
@@ -122,7 +131,9 @@ async def read_submission(request: Request, settings: Settings) -> SubmittedForm
     except ScrapbookError:
         raise
     except MultiPartException as exc:
-        raise InvalidInput(f"The form could not be read: {exc.message}", code="invalid_form") from exc
+        raise InvalidInput(
+            f"The form could not be read: {exc.message}", code="invalid_form"
+        ) from exc
     out = SubmittedForm()
     for name, value in form.multi_items():
         if isinstance(value, UploadFile):
@@ -136,8 +147,9 @@ async def read_submission(request: Request, settings: Settings) -> SubmittedForm
 
 
 def parse_create(form: SubmittedForm) -> ContributionCreate:
-    raw: dict[str, object] = {name: form.one(name) for name in SINGLE_FIELDS
-                              if form.one(name) is not None}
+    raw: dict[str, object] = {
+        name: form.one(name) for name in SINGLE_FIELDS if form.one(name) is not None
+    }
     raw["tags"] = form.many("tags")
     raw["alt_text"] = form.many("alt_text")
     if raw.get("consent") == "":

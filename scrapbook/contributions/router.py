@@ -13,8 +13,10 @@ from scrapbook.core.errors import RateLimited
 
 router = APIRouter(prefix="/api", tags=["contributions"])
 
-@router.post("/contributions", status_code=202, response_model=ReceiptIssued,
-             openapi_extra=FORM_OPENAPI)
+
+@router.post(
+    "/contributions", status_code=202, response_model=ReceiptIssued, openapi_extra=FORM_OPENAPI
+)
 async def submit_contribution(
     request: Request, session: SessionDep, settings: SettingsDep, storage: StorageDep
 ) -> ReceiptIssued:
@@ -22,8 +24,10 @@ async def submit_contribution(
     limiter = request.app.state.submission_limiter
     client = request.app.state.fingerprint(request.client.host if request.client else "unknown")
     if limiter.blocked(client):
-        raise RateLimited("You have sent a lot in the last hour. Please try again a little later.",
-                          headers={"Retry-After": str(limiter.retry_after(client))})
+        raise RateLimited(
+            "You have sent a lot in the last hour. Please try again a little later.",
+            headers={"Retry-After": str(limiter.retry_after(client))},
+        )
     form = await read_submission(request, settings)
     data = parse_create(form)
     files = await read_files(form)

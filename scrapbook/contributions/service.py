@@ -31,8 +31,9 @@ def status_url(code: str) -> str:
 def decoy_receipt() -> ReceiptIssued:
     """What a bot that filled the honeypot sees: a normal-looking answer, nothing stored."""
     code = new_receipt_code()
-    return ReceiptIssued(id=new_public_id(), status=Status.pending, receipt=code,
-                         status_url=status_url(code))
+    return ReceiptIssued(
+        id=new_public_id(), status=Status.pending, receipt=code, status_url=status_url(code)
+    )
 
 
 def submit(
@@ -53,29 +54,36 @@ def submit(
         )
     title = clean_text(data.title, field="title", max_len=settings.title_max)
     body = clean_text(data.body, field="body", max_len=settings.body_max, multiline=True)
-    display_name = clean_optional(data.display_name, field="display_name",
-                                  max_len=settings.display_name_max)
-    warning = clean_optional(data.content_warning, field="content_warning",
-                             max_len=settings.content_warning_max)
+    display_name = clean_optional(
+        data.display_name, field="display_name", max_len=settings.display_name_max
+    )
+    warning = clean_optional(
+        data.content_warning, field="content_warning", max_len=settings.content_warning_max
+    )
     tags = clean_tags(data.tags, max_count=settings.tags_max, max_len=settings.tag_max)
-    alt_texts = [clean_optional(a, field="alt_text", max_len=settings.alt_text_max)
-                 for a in data.alt_text]
+    alt_texts = [
+        clean_optional(a, field="alt_text", max_len=settings.alt_text_max) for a in data.alt_text
+    ]
 
     if data.kind == Kind.text:
         if files:
-            raise InvalidInput("A text contribution has no files; choose 'image' to send pictures.",
-                               code="unexpected_files")
+            raise InvalidInput(
+                "A text contribution has no files; choose 'image' to send pictures.",
+                code="unexpected_files",
+            )
         if not body:
             raise InvalidInput("Please write something in the body.", code="body_required")
     if data.kind == Kind.image:
         if not files:
             raise InvalidInput("Please attach at least one image.", code="files_required")
         if len(files) > settings.images_max:
-            raise InvalidInput(f"At most {settings.images_max} images, please.",
-                               code="too_many_files")
+            raise InvalidInput(
+                f"At most {settings.images_max} images, please.", code="too_many_files"
+            )
         if len(alt_texts) > len(files):
-            raise InvalidInput("There are more image descriptions than images.",
-                               code="alt_text_mismatch")
+            raise InvalidInput(
+                "There are more image descriptions than images.", code="alt_text_mismatch"
+            )
     alt_texts += [None] * (len(files) - len(alt_texts))
 
     # CPU work first: nothing is written unless every image is good.
@@ -84,6 +92,8 @@ def submit(
     )
 
     code = new_receipt_code()
+    receipt_hash = hash_receipt(code)
+    assert receipt_hash is not None  # a code we made always normalises
     contribution = Contribution(
         id=new_public_id(),
         kind=data.kind,
@@ -97,7 +107,7 @@ def submit(
         status=Status.pending,
         channel=channel,
         received_on=today(),
-        receipt_hash=hash_receipt(code),
+        receipt_hash=receipt_hash,
         contact_email=data.contact_email,
         at_risk=suggests_risk(title, body, warning, *tags),
     )
@@ -107,13 +117,20 @@ def submit(
     if images:
         media.attach_images(session, storage, contribution, images, alt_texts)
     if entered_by is not None:
-        session.add(AuditEvent(at=dt.datetime.now(dt.UTC), moderator_pk=entered_by.pk,
-                               actor=entered_by.username, action="entered",
-                               contribution_id=contribution.id,
-                               changes={"channel": str(channel)}))
+        session.add(
+            AuditEvent(
+                at=dt.datetime.now(dt.UTC),
+                moderator_pk=entered_by.pk,
+                actor=entered_by.username,
+                action="entered",
+                contribution_id=contribution.id,
+                changes={"channel": str(channel)},
+            )
+        )
     session.flush()
-    return ReceiptIssued(id=contribution.id, status=contribution.status, receipt=code,
-                         status_url=status_url(code))
+    return ReceiptIssued(
+        id=contribution.id, status=contribution.status, receipt=code, status_url=status_url(code)
+    )
 
 
 def _by_receipt(session: Session, code: str, *, with_media: bool = False) -> Contribution:
@@ -126,8 +143,11 @@ def _by_receipt(session: Session, code: str, *, with_media: bool = False) -> Con
         )
     found = session.exec(stmt).first() if digest else None
     if found is None:
-        raise NotFound("No contribution has this receipt code. It may have been withdrawn, "
-                       "or a character may be mistyped.", code="receipt_not_found")
+        raise NotFound(
+            "No contribution has this receipt code. It may have been withdrawn, "
+            "or a character may be mistyped.",
+            code="receipt_not_found",
+        )
     return found
 
 
@@ -135,7 +155,11 @@ def receipt_status(session: Session, code: str) -> ReceiptStatus:
     c = _by_receipt(session, code)
     public = c.status == Status.approved
     return ReceiptStatus(
-        id=c.id, kind=c.kind, form=c.form, title=c.title, status=c.status,
+        id=c.id,
+        kind=c.kind,
+        form=c.form,
+        title=c.title,
+        status=c.status,
         received_on=c.received_on,
         public_reason=c.public_reason,
         public_url=f"/contributions/{c.id}" if public else None,
@@ -150,7 +174,8 @@ def withdraw(session: Session, storage: Storage, code: str) -> None:
     media.erase_files_after_commit(session, storage, c.media)
     # Day precision only: the contributor's actions are never timed more finely.
     midnight = dt.datetime.combine(today(), dt.time(), tzinfo=dt.UTC)
-    session.add(AuditEvent(at=midnight, actor="contributor", action="withdrawn",
-                           contribution_id=c.id))
+    session.add(
+        AuditEvent(at=midnight, actor="contributor", action="withdrawn", contribution_id=c.id)
+    )
     session.delete(c)
     session.flush()

@@ -57,7 +57,7 @@ class Settings(BaseSettings):
         if self.environment == "production":
             if len(self.secret_key) < 32:
                 raise ValueError(
-                    "SCRAPBOOK_SECRET_KEY must be set to at least 32 random characters in production"
+                    "SCRAPBOOK_SECRET_KEY must be at least 32 random characters in production"
                 )
         return self
 

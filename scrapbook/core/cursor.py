@@ -19,9 +19,11 @@ def decode(cursor: str, length: int) -> list[Any]:
         padded = cursor + "=" * (-len(cursor) % 4)
         values = json.loads(base64.urlsafe_b64decode(padded.encode()))
     except (ValueError, UnicodeDecodeError) as exc:
-        raise InvalidInput("The cursor is not valid; start again from the first page.",
-                           code="invalid_cursor") from exc
+        raise InvalidInput(
+            "The cursor is not valid; start again from the first page.", code="invalid_cursor"
+        ) from exc
     if not isinstance(values, list) or len(values) != length:
-        raise InvalidInput("The cursor is not valid; start again from the first page.",
-                           code="invalid_cursor")
+        raise InvalidInput(
+            "The cursor is not valid; start again from the first page.", code="invalid_cursor"
+        )
     return values

@@ -22,11 +22,11 @@ _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 def get_settings_dep(request: Request) -> Settings:
-    return request.app.state.settings  # type: ignore[no-any-return]
+    return request.app.state.settings
 
 
 def get_storage(request: Request) -> Storage:
-    return request.app.state.storage  # type: ignore[no-any-return]
+    return request.app.state.storage
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
@@ -35,7 +35,9 @@ SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 StorageDep = Annotated[Storage, Depends(get_storage)]
 
 
-def find_signed_in(session: Session, token: str | None) -> tuple[Moderator, ModeratorSession] | None:
+def find_signed_in(
+    session: Session, token: str | None
+) -> tuple[Moderator, ModeratorSession] | None:
     """The moderator behind a session cookie, if the session is live and the account enabled."""
     if not token:
         return None

@@ -16,7 +16,9 @@ class ScrapbookError(Exception):
     status_code = 400
     code = "bad_request"
 
-    def __init__(self, detail: str, *, code: str | None = None, headers: dict[str, str] | None = None):
+    def __init__(
+        self, detail: str, *, code: str | None = None, headers: dict[str, str] | None = None
+    ):
         super().__init__(detail)
         self.detail = detail
         if code:

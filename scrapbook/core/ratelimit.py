@@ -33,7 +33,9 @@ class SlidingWindow:
             now = time.monotonic()
             self._prune(key, now).append(now)
             if len(self._hits) > 100_000:  # bound memory under a flood of distinct clients
-                self._hits = {k: v for k, v in self._hits.items() if v and v[-1] > now - self.seconds}
+                self._hits = {
+                    k: v for k, v in self._hits.items() if v and v[-1] > now - self.seconds
+                }
 
     def clear(self, key: str) -> None:
         with self._lock:

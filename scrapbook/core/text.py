@@ -24,16 +24,18 @@ def clean_text(value: str, *, field: str, max_len: int, multiline: bool = False)
     Raises InvalidInput for NUL bytes (a sign of binary junk) and for text over max_len.
     """
     if "\x00" in value:
-        raise InvalidInput(f"{field} contains a NUL byte, which is not allowed in text.",
-                           code="invalid_text")
+        raise InvalidInput(
+            f"{field} contains a NUL byte, which is not allowed in text.", code="invalid_text"
+        )
     text = unicodedata.normalize("NFC", value)
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     text = _INVISIBLE.sub("", text)
     text = _CONTROL.sub("", text)
     if "<" in text:
         # bleach strips the markup and escapes the rest; we store plain text, so unescape.
-        text = html.unescape(bleach.clean(text, tags=set(), attributes={}, strip=True,
-                                          strip_comments=True))
+        text = html.unescape(
+            bleach.clean(text, tags=set(), attributes={}, strip=True, strip_comments=True)
+        )
     if not multiline:
         text = _SINGLE_LINE_SPACE.sub(" ", text).strip()
     else:
@@ -61,11 +63,13 @@ def clean_tags(values: list[str], *, max_count: int, max_len: int) -> list[str]:
             if not tag:
                 continue
             if len(tag) > max_len:
-                raise InvalidInput(f"The tag '{tag[:20]}…' is longer than {max_len} characters.",
-                                   code="too_long")
+                raise InvalidInput(
+                    f"The tag '{tag[:20]}…' is longer than {max_len} characters.", code="too_long"
+                )
             if tag not in tags:
                 tags.append(tag)
     if len(tags) > max_count:
-        raise InvalidInput(f"At most {max_count} tags, please ({len(tags)} were given).",
-                           code="too_many_tags")
+        raise InvalidInput(
+            f"At most {max_count} tags, please ({len(tags)} were given).", code="too_many_tags"
+        )
     return tags

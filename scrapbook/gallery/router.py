@@ -33,8 +33,14 @@ def gallery(
     if limit is not None and limit > settings.page_max:
         raise InvalidInput(f"limit may be at most {settings.page_max}.", code="limit_too_large")
     return service.list_gallery(
-        session, kind=kind, form=form, region=region, tag=tag, q=q,
-        limit=limit or settings.page_default, cursor=cursor,
+        session,
+        kind=kind,
+        form=form,
+        region=region,
+        tag=tag,
+        q=q,
+        limit=limit or settings.page_default,
+        cursor=cursor,
     )
 
 

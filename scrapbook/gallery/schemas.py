@@ -25,8 +25,12 @@ class MediaPublic(BaseModel):
     @classmethod
     def of(cls, asset: MediaAsset) -> MediaPublic:
         return cls(
-            id=asset.id, type=asset.type, alt_text=asset.alt_text, width=asset.width,
-            height=asset.height, blurhash=asset.blurhash,
+            id=asset.id,
+            type=asset.type,
+            alt_text=asset.alt_text,
+            width=asset.width,
+            height=asset.height,
+            blurhash=asset.blurhash,
             variants={v.name: media_url(v.key) for v in asset.variants},
         )
 
@@ -48,9 +52,17 @@ class ContributionPublic(BaseModel):
     @classmethod
     def of(cls, c: Contribution) -> ContributionPublic:
         return cls(
-            id=c.id, kind=c.kind, form=c.form, title=c.title, body=c.body,
-            display_name=c.display_name, region=c.region, tags=c.tags,
-            content_warning=c.content_warning, licence=c.licence, published_on=c.published_on,
+            id=c.id,
+            kind=c.kind,
+            form=c.form,
+            title=c.title,
+            body=c.body,
+            display_name=c.display_name,
+            region=c.region,
+            tags=c.tags,
+            content_warning=c.content_warning,
+            licence=c.licence,
+            published_on=c.published_on,
             media=[MediaPublic.of(m) for m in c.media],
         )
 

@@ -27,8 +27,10 @@ def index(session: Session, contribution: Contribution) -> None:
     }
     if _dialect(session) == "sqlite":
         session.execute(
-            text("INSERT INTO contribution_search (rowid, title, body, tags) "
-                 "VALUES (:pk, :title, :body, :tags)"),
+            text(
+                "INSERT INTO contribution_search (rowid, title, body, tags) "
+                "VALUES (:pk, :title, :body, :tags)"
+            ),
             params,
         )
     else:
@@ -45,11 +47,14 @@ def index(session: Session, contribution: Contribution) -> None:
 
 def unindex(session: Session, contribution: Contribution) -> None:
     if _dialect(session) == "sqlite":
-        session.execute(text("DELETE FROM contribution_search WHERE rowid = :pk"),
-                        {"pk": contribution.pk})
+        session.execute(
+            text("DELETE FROM contribution_search WHERE rowid = :pk"), {"pk": contribution.pk}
+        )
     else:
-        session.execute(text("DELETE FROM contribution_search WHERE contribution_pk = :pk"),
-                        {"pk": contribution.pk})
+        session.execute(
+            text("DELETE FROM contribution_search WHERE contribution_pk = :pk"),
+            {"pk": contribution.pk},
+        )
 
 
 def matches(session: Session, query: str) -> ColumnElement[bool] | None:
@@ -67,4 +72,6 @@ def matches(session: Session, query: str) -> ColumnElement[bool] | None:
         "SELECT contribution_pk FROM contribution_search "
         "WHERE document @@ to_tsquery('english', :terms)"
     )
-    return col(Contribution.pk).in_(sub.bindparams(terms=terms).columns(column("contribution_pk", Integer)))
+    return col(Contribution.pk).in_(
+        sub.bindparams(terms=terms).columns(column("contribution_pk", Integer))
+    )

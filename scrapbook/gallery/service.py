@@ -50,8 +50,8 @@ def list_gallery(
     if tag:
         stmt = stmt.where(
             exists().where(
-                ContributionTag.contribution_pk == Contribution.pk,
-                ContributionTag.tag == tag.strip().lower().lstrip("#"),
+                col(ContributionTag.contribution_pk) == col(Contribution.pk),
+                col(ContributionTag.tag) == tag.strip().lower().lstrip("#"),
             )
         )
     if q and (clause := search.matches(session, q)) is not None:
@@ -70,9 +70,7 @@ def list_gallery(
     rows = list(session.exec(stmt.limit(limit + 1)).all())
     more = len(rows) > limit
     rows = rows[:limit]
-    next_cursor = (
-        cursors.encode([rows[-1].published_on, rows[-1].id]) if more and rows else None
-    )
+    next_cursor = cursors.encode([rows[-1].published_on, rows[-1].id]) if more and rows else None
     return GalleryPage(items=[ContributionPublic.of(c) for c in rows], next_cursor=next_cursor)
 
 

@@ -64,8 +64,9 @@ def process_image(
         try:
             source = Image.open(io.BytesIO(data), formats=ACCEPTED_FORMATS)
         except (Image.DecompressionBombWarning, Image.DecompressionBombError) as exc:
-            raise TooLarge(f"{label} has too many pixels to process safely.",
-                           code="too_many_pixels") from exc
+            raise TooLarge(
+                f"{label} has too many pixels to process safely.", code="too_many_pixels"
+            ) from exc
         except Exception as exc:  # Pillow raises many types for unknown or corrupt data
             raise UnsupportedMedia(
                 f"{label} is not a JPEG, PNG, WebP, GIF or HEIC image.", code="unsupported_type"
@@ -83,11 +84,13 @@ def process_image(
                 source.load()
                 clean = _clean_pixels(source)
             except (Image.DecompressionBombWarning, Image.DecompressionBombError) as exc:
-                raise TooLarge(f"{label} has too many pixels to process safely.",
-                               code="too_many_pixels") from exc
+                raise TooLarge(
+                    f"{label} has too many pixels to process safely.", code="too_many_pixels"
+                ) from exc
             except (OSError, SyntaxError, ValueError, EOFError) as exc:
-                raise InvalidInput(f"{label} is damaged or incomplete and cannot be read.",
-                                   code="invalid_image") from exc
+                raise InvalidInput(
+                    f"{label} is damaged or incomplete and cannot be read.", code="invalid_image"
+                ) from exc
 
     display = _fit(clean, display_edge)
     thumb = _fit(clean, thumb_edge)

@@ -80,7 +80,9 @@ def attach_images(
     return assets
 
 
-def erase_files_after_commit(session: Session, storage: Storage, media: Sequence[MediaAsset]) -> None:
+def erase_files_after_commit(
+    session: Session, storage: Storage, media: Sequence[MediaAsset]
+) -> None:
     keys = [variant.key for asset in media for variant in asset.variants]
 
     def _erase() -> None:

@@ -33,7 +33,7 @@ def health(session: SessionDep) -> dict[str, str]:
 
 @router.get("/meta")
 def meta(session: SessionDep, settings: SettingsDep) -> dict[str, Any]:
-    """Kinds, forms, regions, licences, tags in use, accepted files and limits, prompts, helplines."""
+    """Kinds, forms, regions, licences, tags in use, accepted files, limits, prompts, helplines."""
     return {
         "kinds": [k.value for k in Kind],
         "forms": [f.value for f in Form],

@@ -63,7 +63,9 @@ class Contribution(SQLModel, table=True):
 class ContributionTag(SQLModel, table=True):
     __tablename__ = "contribution_tag"
 
-    contribution_pk: int = Field(
+    # Set through the relationship when the tag is attached to its contribution.
+    contribution_pk: int | None = Field(
+        default=None,
         sa_column=Column(
             Integer, ForeignKey("contribution.pk", ondelete="CASCADE"), primary_key=True
         )

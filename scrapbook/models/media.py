@@ -43,7 +43,8 @@ class MediaVariant(SQLModel, table=True):
     __tablename__ = "media_variant"
 
     pk: int | None = Field(default=None, primary_key=True)
-    asset_pk: int = Field(
+    asset_pk: int | None = Field(
+        default=None,
         sa_column=Column(
             Integer, ForeignKey("media_asset.pk", ondelete="CASCADE"), nullable=False, index=True
         )

@@ -29,7 +29,11 @@ def _now() -> dt.datetime:
 
 def add_moderator(session: Session, username: str, password: str, role: str) -> Moderator:
     username = username.strip().lower()
-    if not username or len(username) > 64 or not all(ch.isalnum() or ch in "._-" for ch in username):
+    if (
+        not username
+        or len(username) > 64
+        or not all(ch.isalnum() or ch in "._-" for ch in username)
+    ):
         raise InvalidInput("A username is 1 to 64 letters, digits, dots, dashes or underscores.")
     if role not in ROLES:
         raise InvalidInput(f"The role must be one of: {', '.join(ROLES)}.")
@@ -37,8 +41,9 @@ def add_moderator(session: Session, username: str, password: str, role: str) -> 
         raise InvalidInput(f"The password must be at least {PASSWORD_MIN} characters.")
     if session.exec(select(Moderator).where(Moderator.username == username)).first():
         raise Conflict(f"There is already a moderator called '{username}'.")
-    moderator = Moderator(username=username, password_hash=hash_password(password), role=role,
-                          created_at=_now())
+    moderator = Moderator(
+        username=username, password_hash=hash_password(password), role=role, created_at=_now()
+    )
     session.add(moderator)
     session.flush()
     return moderator
@@ -52,8 +57,9 @@ def disable_moderator(session: Session, username: str) -> Moderator:
         raise NotFound(f"There is no moderator called '{username}'.")
     moderator.disabled = True
     session.add(moderator)
-    session.execute(delete(ModeratorSession).where(
-        col(ModeratorSession.moderator_pk) == moderator.pk))
+    session.execute(
+        delete(ModeratorSession).where(col(ModeratorSession.moderator_pk) == moderator.pk)
+    )
     session.flush()
     return moderator
 
@@ -75,25 +81,36 @@ def sign_in(
     keys = (f"user:{username}", f"client:{client_key}")
     if any(throttle.blocked(k) for k in keys):
         wait = max(throttle.retry_after(k) for k in keys)
-        raise RateLimited("Too many failed sign-ins. Please wait a few minutes and try again.",
-                          headers={"Retry-After": str(wait)})
+        raise RateLimited(
+            "Too many failed sign-ins. Please wait a few minutes and try again.",
+            headers={"Retry-After": str(wait)},
+        )
     moderator = session.exec(select(Moderator).where(Moderator.username == username)).first()
     if moderator is None:
         burn_password_check(password)  # same cost either way: no username probing by timing
-    ok = (moderator is not None and not moderator.disabled
-          and verify_password(moderator.password_hash, password))
+    ok = (
+        moderator is not None
+        and not moderator.disabled
+        and verify_password(moderator.password_hash, password)
+    )
     if not ok or moderator is None:
         for k in keys:
             throttle.hit(k)
-        raise NotAuthenticated("That username and password do not match.",
-                               code="invalid_credentials")
+        raise NotAuthenticated(
+            "That username and password do not match.", code="invalid_credentials"
+        )
     throttle.clear(keys[0])
     session.execute(delete(ModeratorSession).where(col(ModeratorSession.expires_at) < _now()))
+    assert moderator.pk is not None
     token, csrf = new_token(), new_token()
-    session.add(ModeratorSession(
-        token_hash=hash_token(token), moderator_pk=moderator.pk, csrf_token=csrf,
-        expires_at=_now() + dt.timedelta(hours=settings.session_hours),
-    ))
+    session.add(
+        ModeratorSession(
+            token_hash=hash_token(token),
+            moderator_pk=moderator.pk,
+            csrf_token=csrf,
+            expires_at=_now() + dt.timedelta(hours=settings.session_hours),
+        )
+    )
     session.flush()
     return moderator, token, csrf
 

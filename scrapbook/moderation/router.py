@@ -33,8 +33,9 @@ from scrapbook.moderation.schemas import (
 )
 
 sessions = APIRouter(prefix="/api/admin", tags=["moderation"])
-router = APIRouter(prefix="/api/admin", tags=["moderation"],
-                   dependencies=[Depends(current_moderator)])
+router = APIRouter(
+    prefix="/api/admin", tags=["moderation"], dependencies=[Depends(current_moderator)]
+)
 
 
 def _contribution(contribution_id: str, session: SessionDep) -> Contribution:
@@ -46,15 +47,22 @@ Limit = Annotated[int, Query(ge=1, le=100)]
 
 
 @sessions.post("/session", response_model=SignedIn)
-def sign_in(body: SignIn, request: Request, response: Response, session: SessionDep,
-            settings: SettingsDep) -> SignedIn:
+def sign_in(
+    body: SignIn, request: Request, response: Response, session: SessionDep, settings: SettingsDep
+) -> SignedIn:
     """Sign in; sets an HttpOnly session cookie and returns the CSRF token to send back."""
     client = request.app.state.fingerprint(request.client.host if request.client else "unknown")
-    moderator, token, csrf = auth.sign_in(session, settings, request.app.state.signin_throttle,
-                                          client, body.username, body.password)
+    moderator, token, csrf = auth.sign_in(
+        session, settings, request.app.state.signin_throttle, client, body.username, body.password
+    )
     response.set_cookie(
-        SESSION_COOKIE, token, max_age=settings.session_hours * 3600, path="/",
-        httponly=True, samesite="strict", secure=request.url.scheme == "https",
+        SESSION_COOKIE,
+        token,
+        max_age=settings.session_hours * 3600,
+        path="/",
+        httponly=True,
+        samesite="strict",
+        secure=request.url.scheme == "https",
     )
     return SignedIn(username=moderator.username, role=moderator.role, csrf_token=csrf)
 
@@ -62,8 +70,11 @@ def sign_in(body: SignIn, request: Request, response: Response, session: Session
 @router.get("/session", response_model=SignedIn)
 def who_am_i(request: Request, moderator: ModeratorDep) -> SignedIn:
     """The signed-in moderator, with the CSRF token (for a reloaded dashboard)."""
-    return SignedIn(username=moderator.username, role=moderator.role,
-                    csrf_token=request.state.moderator_session.csrf_token)
+    return SignedIn(
+        username=moderator.username,
+        role=moderator.role,
+        csrf_token=request.state.moderator_session.csrf_token,
+    )
 
 
 @router.delete("/session", status_code=204)
@@ -87,14 +98,21 @@ def moderation_queue(
     """Contributions with a status, oldest first, anything suggesting risk before the rest."""
     if region and region not in REGIONS:
         raise InvalidInput(f"Unknown region '{region[:40]}'.", code="unknown_region")
-    return service.queue(session, status=status, kind=kind, region=region, limit=limit,
-                         cursor=cursor)
+    return service.queue(
+        session, status=status, kind=kind, region=region, limit=limit, cursor=cursor
+    )
 
 
-@router.post("/contributions", status_code=201, response_model=ReceiptIssued,
-             openapi_extra=FORM_OPENAPI)
-async def enter_contribution(request: Request, moderator: ModeratorDep, session: SessionDep,
-                             settings: SettingsDep, storage: StorageDep) -> ReceiptIssued:
+@router.post(
+    "/contributions", status_code=201, response_model=ReceiptIssued, openapi_extra=FORM_OPENAPI
+)
+async def enter_contribution(
+    request: Request,
+    moderator: ModeratorDep,
+    session: SessionDep,
+    settings: SettingsDep,
+    storage: StorageDep,
+) -> ReceiptIssued:
     """Enter a contribution that arrived by post, email or social media (same form + channel)."""
     form = await read_submission(request, settings)
     data = parse_create(form)
@@ -103,8 +121,15 @@ async def enter_contribution(request: Request, moderator: ModeratorDep, session:
     if raw_channel not in (Channel.email, Channel.post, Channel.social):
         raise InvalidInput("channel must be one of: email, post, social.", code="invalid_channel")
     return await run_in_threadpool(
-        lambda: intake.submit(session, storage, settings, data, files,
-                              channel=Channel(raw_channel), entered_by=moderator)
+        lambda: intake.submit(
+            session,
+            storage,
+            settings,
+            data,
+            files,
+            channel=Channel(raw_channel),
+            entered_by=moderator,
+        )
     )
 
 
@@ -115,15 +140,25 @@ def contribution_detail(contribution: ContributionDep) -> ContributionModeratorV
 
 
 @router.post("/contributions/{contribution_id}/decision", response_model=ContributionModeratorView)
-def decide(decision: Decision, contribution: ContributionDep, moderator: ModeratorDep,
-           session: SessionDep, settings: SettingsDep) -> ContributionModeratorView:
+def decide(
+    decision: Decision,
+    contribution: ContributionDep,
+    moderator: ModeratorDep,
+    session: SessionDep,
+    settings: SettingsDep,
+) -> ContributionModeratorView:
     """Approve, hold or reject; 409 if the contribution changed since it was loaded."""
     return service.decide(session, settings, moderator, contribution, decision)
 
 
 @router.patch("/contributions/{contribution_id}", response_model=ContributionModeratorView)
-def correct(edit: ContributionUpdate, contribution: ContributionDep, moderator: ModeratorDep,
-            session: SessionDep, settings: SettingsDep) -> ContributionModeratorView:
+def correct(
+    edit: ContributionUpdate,
+    contribution: ContributionDep,
+    moderator: ModeratorDep,
+    session: SessionDep,
+    settings: SettingsDep,
+) -> ContributionModeratorView:
     """Correct title, form, tags, region, content warning or image descriptions."""
     return service.correct(session, settings, moderator, contribution, edit)
 

@@ -48,12 +48,25 @@ class ContributionModeratorView(BaseModel):
     @classmethod
     def of(cls, c: Contribution) -> ContributionModeratorView:
         return cls(
-            id=c.id, kind=c.kind, form=c.form, title=c.title, body=c.body,
-            display_name=c.display_name, region=c.region, tags=c.tags,
-            content_warning=c.content_warning, licence=c.licence, status=c.status,
-            channel=c.channel, received_on=c.received_on, published_on=c.published_on,
-            public_reason=c.public_reason, moderator_note=c.moderator_note,
-            contact_email=c.contact_email, at_risk=c.at_risk, version=c.version,
+            id=c.id,
+            kind=c.kind,
+            form=c.form,
+            title=c.title,
+            body=c.body,
+            display_name=c.display_name,
+            region=c.region,
+            tags=c.tags,
+            content_warning=c.content_warning,
+            licence=c.licence,
+            status=c.status,
+            channel=c.channel,
+            received_on=c.received_on,
+            published_on=c.published_on,
+            public_reason=c.public_reason,
+            moderator_note=c.moderator_note,
+            contact_email=c.contact_email,
+            at_risk=c.at_risk,
+            version=c.version,
             media=[MediaPublic.of(m) for m in c.media],
         )
 
@@ -97,8 +110,14 @@ class AuditEventView(BaseModel):
 
     @classmethod
     def of(cls, e: AuditEvent) -> AuditEventView:
-        return cls(at=e.at, actor=e.actor, action=e.action, contribution_id=e.contribution_id,
-                   reason=e.reason, changes=e.changes)
+        return cls(
+            at=e.at,
+            actor=e.actor,
+            action=e.action,
+            contribution_id=e.contribution_id,
+            reason=e.reason,
+            changes=e.changes,
+        )
 
 
 class AuditPage(BaseModel):

@@ -67,23 +67,28 @@ def queue(
             day, risk, pk = dt.date.fromisoformat(str(day_text)), bool(risk), int(pk)
         except (TypeError, ValueError) as exc:
             raise InvalidInput("The cursor is not valid.", code="invalid_cursor") from exc
-        at_risk, received, key = (col(Contribution.at_risk), col(Contribution.received_on),
-                                  col(Contribution.pk))
+        at_risk, received, key = (
+            col(Contribution.at_risk),
+            col(Contribution.received_on),
+            col(Contribution.pk),
+        )
         after_in_group = or_(received > day, and_(received == day, key > pk))
         stmt = stmt.where(
-            or_(at_risk < risk, and_(at_risk == risk, after_in_group)) if risk
+            or_(at_risk < risk, and_(at_risk == risk, after_in_group))
+            if risk
             else and_(at_risk == False, after_in_group)  # noqa: E712
         )
-    stmt = stmt.order_by(col(Contribution.at_risk).desc(), col(Contribution.received_on),
-                         col(Contribution.pk))
+    stmt = stmt.order_by(
+        col(Contribution.at_risk).desc(), col(Contribution.received_on), col(Contribution.pk)
+    )
     rows = list(session.exec(stmt.limit(limit + 1)).all())
     more = len(rows) > limit
     rows = rows[:limit]
     last = rows[-1] if rows else None
-    next_cursor = (cursors.encode([int(last.at_risk), last.received_on, last.pk])
-                   if more and last else None)
-    return QueuePage(items=[ContributionModeratorView.of(c) for c in rows],
-                     next_cursor=next_cursor)
+    next_cursor = (
+        cursors.encode([int(last.at_risk), last.received_on, last.pk]) if more and last else None
+    )
+    return QueuePage(items=[ContributionModeratorView.of(c) for c in rows], next_cursor=next_cursor)
 
 
 def _claim_version(session: Session, c: Contribution, expected: int) -> None:
@@ -105,26 +110,46 @@ def _claim_version(session: Session, c: Contribution, expected: int) -> None:
     c.version = expected + 1
 
 
-def _audit(session: Session, moderator: Moderator, action: str, c: Contribution,
-           reason: str | None = None, changes: dict[str, Any] | None = None) -> None:
-    session.add(AuditEvent(at=_now(), moderator_pk=moderator.pk, actor=moderator.username,
-                           action=action, contribution_id=c.id, reason=reason, changes=changes))
+def _audit(
+    session: Session,
+    moderator: Moderator,
+    action: str,
+    c: Contribution,
+    reason: str | None = None,
+    changes: dict[str, Any] | None = None,
+) -> None:
+    session.add(
+        AuditEvent(
+            at=_now(),
+            moderator_pk=moderator.pk,
+            actor=moderator.username,
+            action=action,
+            contribution_id=c.id,
+            reason=reason,
+            changes=changes,
+        )
+    )
 
 
-def decide(session: Session, settings: Settings, moderator: Moderator, c: Contribution,
-           decision: Decision) -> ContributionModeratorView:
+def decide(
+    session: Session, settings: Settings, moderator: Moderator, c: Contribution, decision: Decision
+) -> ContributionModeratorView:
     if c.status in _UNDECIDABLE:
-        raise Conflict(f"A contribution that is {c.status} cannot be decided.",
-                       code="not_decidable")
-    reason = clean_optional(decision.public_reason, field="public_reason",
-                            max_len=settings.public_reason_max)
+        raise Conflict(
+            f"A contribution that is {c.status} cannot be decided.", code="not_decidable"
+        )
+    reason = clean_optional(
+        decision.public_reason, field="public_reason", max_len=settings.public_reason_max
+    )
     note = clean_optional(decision.note, field="note", max_len=settings.note_max)
     if decision.action == "reject" and not reason:
-        raise InvalidInput("Please give the contributor a kind reason when rejecting.",
-                           code="reason_required")
+        raise InvalidInput(
+            "Please give the contributor a kind reason when rejecting.", code="reason_required"
+        )
     if decision.action == "approve" and any(not m.alt_text for m in c.media):
-        raise InvalidInput("Add a description to every image before approving it.",
-                           code="alt_text_required")
+        raise InvalidInput(
+            "Add a description to every image before approving it.", code="alt_text_required"
+        )
     _claim_version(session, c, decision.version)
 
     before = c.status
@@ -142,14 +167,25 @@ def decide(session: Session, settings: Settings, moderator: Moderator, c: Contri
     if c.status in (Status.approved, Status.rejected):
         c.contact_email = None  # only needed until a decision is made
     session.add(c)
-    _audit(session, moderator, c.status, c, reason=reason,
-           changes={"status": [before, c.status], **({"note": note} if note else {})})
+    _audit(
+        session,
+        moderator,
+        c.status,
+        c,
+        reason=reason,
+        changes={"status": [before, c.status], **({"note": note} if note else {})},
+    )
     session.flush()
     return ContributionModeratorView.of(c)
 
 
-def correct(session: Session, settings: Settings, moderator: Moderator, c: Contribution,
-            edit: ContributionUpdate) -> ContributionModeratorView:
+def correct(
+    session: Session,
+    settings: Settings,
+    moderator: Moderator,
+    c: Contribution,
+    edit: ContributionUpdate,
+) -> ContributionModeratorView:
     _claim_version(session, c, edit.version)
     sent = edit.model_fields_set - {"version"}
     changes: dict[str, Any] = {}
@@ -171,8 +207,9 @@ def correct(session: Session, settings: Settings, moderator: Moderator, c: Contr
         record("region", c.region, edit.region or None)
         c.region = edit.region or None
     if "content_warning" in sent:
-        warning = clean_optional(edit.content_warning, field="content_warning",
-                                 max_len=settings.content_warning_max)
+        warning = clean_optional(
+            edit.content_warning, field="content_warning", max_len=settings.content_warning_max
+        )
         record("content_warning", c.content_warning, warning)
         c.content_warning = warning
     if "tags" in sent:
@@ -187,8 +224,9 @@ def correct(session: Session, settings: Settings, moderator: Moderator, c: Contr
         for item in edit.media:
             asset = by_id.get(item.id)
             if asset is None:
-                raise InvalidInput(f"This contribution has no media item '{item.id[:40]}'.",
-                                   code="unknown_media")
+                raise InvalidInput(
+                    f"This contribution has no media item '{item.id[:40]}'.", code="unknown_media"
+                )
             alt = clean_optional(item.alt_text, field="alt_text", max_len=settings.alt_text_max)
             record(f"alt_text:{asset.id}", asset.alt_text, alt)
             asset.alt_text = alt
@@ -201,8 +239,9 @@ def correct(session: Session, settings: Settings, moderator: Moderator, c: Contr
     return ContributionModeratorView.of(c)
 
 
-def audit_log(session: Session, *, contribution_id: str | None, limit: int,
-              cursor: str | None) -> AuditPage:
+def audit_log(
+    session: Session, *, contribution_id: str | None, limit: int, cursor: str | None
+) -> AuditPage:
     """Newest first."""
     stmt = select(AuditEvent)
     if contribution_id:

@@ -32,9 +32,15 @@ def nothing_stored(app, settings) -> None:
 
 def test_whole_lifecycle_text_and_images(client, moderator, app, settings):
     text = submit(client, title="Kettle", body=POEM, region="devon", tags="tea, kitchen")
-    image = submit(client, kind="image", form="photo", title="Window", body="",
-                   files=[("a.jpg", plain_jpeg(), "image/jpeg"), ("b.png", plain_png(), "image/png")],
-                   alt_text=["A rainy window", "An empty chair"])
+    image = submit(
+        client,
+        kind="image",
+        form="photo",
+        title="Window",
+        body="",
+        files=[("a.jpg", plain_jpeg(), "image/jpeg"), ("b.png", plain_png(), "image/png")],
+        alt_text=["A rainy window", "An empty chair"],
+    )
     assert text.status_code == 202 and image.status_code == 202, (text.text, image.text)
     receipts = {r.json()["id"]: r.json()["receipt"] for r in (text, image)}
     assert len(stored_files(settings)) == 4  # display + thumb for each image
@@ -77,6 +83,7 @@ def test_receipt_is_grouped_and_strong_and_only_a_hash_is_stored(client, app):
     assert body["status_url"] == f"/api/receipts/{code}"
     with app.state.engine.connect() as conn:
         from sqlalchemy import text
+
         row = conn.execute(text("SELECT * FROM contribution")).mappings().one()
     assert code not in str(dict(row)) and code.replace("-", "") not in str(dict(row))
     # Typed loosely (lower case, spaces, look-alike letters) it still works.
@@ -96,7 +103,9 @@ def test_poem_spacing_survives_and_markup_is_stripped(client, moderator):
     cid = r.json()["id"]
     stored = moderator.get(f"/api/admin/contributions/{cid}").json()
     assert stored["title"] == "Kettle"
-    assert stored["body"].startswith("  The kettle clicks off\n\n      and nobody asks\n\tif I want")
+    assert stored["body"].startswith(
+        "  The kettle clicks off\n\n      and nobody asks\n\tif I want"
+    )
     assert "<" not in stored["body"] and "bold" in stored["body"]
 
 
@@ -120,19 +129,33 @@ def test_anonymous_by_default_and_pen_name_kept(client, moderator):
 def test_public_views_never_contain_private_fields(client, moderator):
     r = submit(client, contact_email="me@example.org")
     cid = r.json()["id"]
-    assert moderator.get(f"/api/admin/contributions/{cid}").json()["contact_email"] == "me@example.org"
+    assert (
+        moderator.get(f"/api/admin/contributions/{cid}").json()["contact_email"] == "me@example.org"
+    )
     approve(moderator, cid)
     public = client.get(f"/api/gallery/{cid}").json()
-    for private in ("contact_email", "moderator_note", "receipt_hash", "status", "received_on",
-                    "at_risk", "version", "channel"):
+    for private in (
+        "contact_email",
+        "moderator_note",
+        "receipt_hash",
+        "status",
+        "received_on",
+        "at_risk",
+        "version",
+        "channel",
+    ):
         assert private not in public
     # Cleared once a decision is made.
     assert moderator.get(f"/api/admin/contributions/{cid}").json()["contact_email"] is None
 
 
 def test_honeypot_answers_normally_but_stores_nothing(client, app, settings):
-    r = submit(client, website="http://spam.example", kind="image",
-               files=[("a.jpg", plain_jpeg(), "image/jpeg")])
+    r = submit(
+        client,
+        website="http://spam.example",
+        kind="image",
+        files=[("a.jpg", plain_jpeg(), "image/jpeg")],
+    )
     assert r.status_code == 202
     assert r.json()["receipt"]
     nothing_stored(app, settings)
@@ -140,10 +163,16 @@ def test_honeypot_answers_normally_but_stores_nothing(client, app, settings):
 
 
 def test_metadata_is_stripped_from_uploaded_photos(client, moderator, settings):
-    r = submit(client, kind="image", form="photo",
-               files=[("me.jpg", jpeg_with_metadata(), "image/jpeg"),
-                      ("t.png", png_with_text_chunks(), "image/png")],
-               alt_text=["A view", "A square"])
+    r = submit(
+        client,
+        kind="image",
+        form="photo",
+        files=[
+            ("me.jpg", jpeg_with_metadata(), "image/jpeg"),
+            ("t.png", png_with_text_chunks(), "image/png"),
+        ],
+        alt_text=["A view", "A square"],
+    )
     assert r.status_code == 202, r.text
     files = stored_files(settings)
     assert len(files) == 4
@@ -161,8 +190,13 @@ def test_metadata_is_stripped_from_uploaded_photos(client, moderator, settings):
 
 
 def test_image_item_has_sizes_blurhash_and_variant_urls(client, moderator):
-    r = submit(client, kind="image", form="painting",
-               files=[("x.jpg", plain_jpeg(3000, 1500), "image/jpeg")], alt_text=["Blue field"])
+    r = submit(
+        client,
+        kind="image",
+        form="painting",
+        files=[("x.jpg", plain_jpeg(3000, 1500), "image/jpeg")],
+        alt_text=["Blue field"],
+    )
     cid = r.json()["id"]
     approve(moderator, cid)
     media = client.get(f"/api/gallery/{cid}").json()["media"][0]
@@ -186,11 +220,16 @@ def test_image_item_has_sizes_blurhash_and_variant_urls(client, moderator):
         ("empty.jpg", b"", "image/jpeg", 422, "empty_file"),
     ],
 )
-def test_bad_images_are_refused_and_nothing_is_stored(client, app, settings, name, data,
-                                                      content_type, status, code):
+def test_bad_images_are_refused_and_nothing_is_stored(
+    client, app, settings, name, data, content_type, status, code
+):
     # A good image first in the same submission: it must not be kept either.
-    r = submit(client, kind="image", form="photo",
-               files=[("ok.jpg", plain_jpeg(), "image/jpeg"), (name, data, content_type)])
+    r = submit(
+        client,
+        kind="image",
+        form="photo",
+        files=[("ok.jpg", plain_jpeg(), "image/jpeg"), (name, data, content_type)],
+    )
     assert r.status_code == status, r.text
     assert r.json()["error"] == code
     assert r.json()["detail"]
@@ -252,13 +291,20 @@ def test_text_with_files_is_refused(client, app, settings):
 def test_invalid_utf8_is_refused(client, app, settings):
     boundary = "b0undary"
     body = (
-        f"--{boundary}\r\nContent-Disposition: form-data; name=\"kind\"\r\n\r\ntext\r\n"
-        f"--{boundary}\r\nContent-Disposition: form-data; name=\"form\"\r\n\r\npoem\r\n"
-        f"--{boundary}\r\nContent-Disposition: form-data; name=\"consent\"\r\n\r\ntrue\r\n"
-        f"--{boundary}\r\nContent-Disposition: form-data; name=\"body\"\r\n\r\n"
-    ).encode() + b"caf\xe9 \xff\xfe\r\n" + f"--{boundary}--\r\n".encode()
-    r = client.post("/api/contributions", content=body,
-                    headers={"Content-Type": f"multipart/form-data; boundary={boundary}"})
+        (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="kind"\r\n\r\ntext\r\n'
+            f'--{boundary}\r\nContent-Disposition: form-data; name="form"\r\n\r\npoem\r\n'
+            f'--{boundary}\r\nContent-Disposition: form-data; name="consent"\r\n\r\ntrue\r\n'
+            f'--{boundary}\r\nContent-Disposition: form-data; name="body"\r\n\r\n'
+        ).encode()
+        + b"caf\xe9 \xff\xfe\r\n"
+        + f"--{boundary}--\r\n".encode()
+    )
+    r = client.post(
+        "/api/contributions",
+        content=body,
+        headers={"Content-Type": f"multipart/form-data; boundary={boundary}"},
+    )
     assert r.status_code == 422
     assert r.json()["error"] == "invalid_text"
     nothing_stored(app, settings)
@@ -267,8 +313,11 @@ def test_invalid_utf8_is_refused(client, app, settings):
 def test_json_or_garbage_bodies_get_clear_errors(client, app, settings):
     r = client.post("/api/contributions", json={"kind": "text"})
     assert r.status_code == 415 and r.json()["error"] == "unsupported_content_type"
-    r = client.post("/api/contributions", content=b"--x\r\ngarbage",
-                    headers={"Content-Type": "multipart/form-data; boundary=x"})
+    r = client.post(
+        "/api/contributions",
+        content=b"--x\r\ngarbage",
+        headers={"Content-Type": "multipart/form-data; boundary=x"},
+    )
     assert 400 <= r.status_code < 500 and "error" in r.json()
     nothing_stored(app, settings)
 
@@ -277,8 +326,11 @@ def test_request_larger_than_the_hard_cap_is_refused(client, settings, app):
     settings.image_bytes_max = 10_000
     settings.images_max = 1
     payload = b"x" * (settings.request_bytes_max + 10)
-    r = client.post("/api/contributions", content=payload,
-                    headers={"Content-Type": "multipart/form-data; boundary=x"})
+    r = client.post(
+        "/api/contributions",
+        content=payload,
+        headers={"Content-Type": "multipart/form-data; boundary=x"},
+    )
     assert r.status_code == 413 and r.json()["error"] == "too_large"
     nothing_stored(app, settings)
 
@@ -304,10 +356,15 @@ def test_rejected_receipt_shows_the_kind_reason(client, moderator):
     r = submit(client)
     cid, code = r.json()["id"], r.json()["receipt"]
     version = moderator.get(f"/api/admin/contributions/{cid}").json()["version"]
-    moderator.post(f"/api/admin/contributions/{cid}/decision",
-                   json={"action": "reject", "version": version,
-                         "public_reason": "Thank you; it names a real person, so we can't share it.",
-                         "note": "names a neighbour"})
+    moderator.post(
+        f"/api/admin/contributions/{cid}/decision",
+        json={
+            "action": "reject",
+            "version": version,
+            "public_reason": "Thank you; it names a real person, so we can't share it.",
+            "note": "names a neighbour",
+        },
+    )
     status = client.get(f"/api/receipts/{code}").json()
     assert status["status"] == "rejected"
     assert status["public_reason"].startswith("Thank you")

@@ -6,8 +6,10 @@ from scrapbook.core.text import clean_optional, clean_tags, clean_text
 
 def test_multiline_keeps_spacing_exactly_inside_the_text():
     poem = "  line one\n\n\n      indented\n\tand a tab  \n"
-    assert clean_text(poem, field="body", max_len=100, multiline=True) == \
-        "  line one\n\n\n      indented\n\tand a tab"
+    assert (
+        clean_text(poem, field="body", max_len=100, multiline=True)
+        == "  line one\n\n\n      indented\n\tand a tab"
+    )
 
 
 def test_windows_and_old_mac_newlines_become_newlines():
@@ -19,8 +21,10 @@ def test_single_line_collapses_whitespace():
 
 
 def test_markup_is_removed_but_text_and_ampersands_stay():
-    assert clean_text("<p>tea &amp; <em>toast</em></p><!-- hi -->", field="t", max_len=50) == \
-        "tea & toast"
+    assert (
+        clean_text("<p>tea &amp; <em>toast</em></p><!-- hi -->", field="t", max_len=50)
+        == "tea & toast"
+    )
     assert clean_text("3 < 4 and 5 > 2", field="t", max_len=50) == "3 < 4 and 5 > 2"
 
 

@@ -18,7 +18,9 @@ def test_only_approved_contributions_are_public(client, moderator):
     pending = submit(client).json()["id"]
     held = submit(client).json()["id"]
     v = moderator.get(f"/api/admin/contributions/{held}").json()["version"]
-    moderator.post(f"/api/admin/contributions/{held}/decision", json={"action": "hold", "version": v})
+    moderator.post(
+        f"/api/admin/contributions/{held}/decision", json={"action": "hold", "version": v}
+    )
     public = _publish(client, moderator)
     assert [i["id"] for i in client.get("/api/gallery").json()["items"]] == [public]
     for hidden in (pending, held):
@@ -31,8 +33,13 @@ def test_only_approved_contributions_are_public(client, moderator):
 def test_filters_by_kind_form_region_and_tag(client, moderator):
     poem = _publish(client, moderator, form="poem", region="cornwall", tags="sea, night")
     letter = _publish(client, moderator, form="letter", region="bristol", tags="night")
-    photo = submit(client, kind="image", form="photo", region="cornwall",
-                   files=[("p.jpg", plain_jpeg(64, 64), "image/jpeg")]).json()["id"]
+    photo = submit(
+        client,
+        kind="image",
+        form="photo",
+        region="cornwall",
+        files=[("p.jpg", plain_jpeg(64, 64), "image/jpeg")],
+    ).json()["id"]
     approve(moderator, photo)
 
     def ids(**params):
@@ -85,19 +92,47 @@ def test_cursor_pages_walk_everything_newest_first_without_repeats(client, moder
 
 
 def test_item_shape(client, moderator):
-    cid = _publish(client, moderator, region="plymouth", tags="tide", content_warning="loss",
-                   display_name="Gull", licence="cc-by-4.0")
+    cid = _publish(
+        client,
+        moderator,
+        region="plymouth",
+        tags="tide",
+        content_warning="loss",
+        display_name="Gull",
+        licence="cc-by-4.0",
+    )
     item = client.get("/api/gallery").json()["items"][0]
     assert item["id"] == cid
-    assert set(item) == {"id", "kind", "form", "title", "body", "display_name", "region", "tags",
-                         "content_warning", "licence", "published_on", "media"}
+    assert set(item) == {
+        "id",
+        "kind",
+        "form",
+        "title",
+        "body",
+        "display_name",
+        "region",
+        "tags",
+        "content_warning",
+        "licence",
+        "published_on",
+        "media",
+    }
     assert item["licence"] == "cc-by-4.0" and item["content_warning"] == "loss"
     assert len(item["published_on"]) == 10  # a day, nothing finer
 
 
-@pytest.mark.parametrize("params", [{"limit": 0}, {"limit": 101}, {"region": "mars"},
-                                    {"kind": "sound"}, {"cursor": "not-a-cursor"},
-                                    {"cursor": "WyJ4IiwieSJd"}, {"q": "x" * 201}])
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"limit": 0},
+        {"limit": 101},
+        {"region": "mars"},
+        {"kind": "sound"},
+        {"cursor": "not-a-cursor"},
+        {"cursor": "WyJ4IiwieSJd"},
+        {"q": "x" * 201},
+    ],
+)
 def test_bad_gallery_parameters_are_clear_422s(client, params):
     r = client.get("/api/gallery", params=params)
     assert r.status_code == 422

@@ -9,8 +9,13 @@ from tests.samples import plain_jpeg
 
 
 def _image(client):
-    r = submit(client, kind="image", form="photo", files=[("a.jpg", plain_jpeg(), "image/jpeg")],
-               alt_text=["Sea wall"])
+    r = submit(
+        client,
+        kind="image",
+        form="photo",
+        files=[("a.jpg", plain_jpeg(), "image/jpeg")],
+        alt_text=["Sea wall"],
+    )
     return r.json()["id"]
 
 
@@ -35,8 +40,10 @@ def test_approved_media_has_type_nosniff_etag_and_long_cache(client, moderator, 
     assert r.status_code == 200
     assert r.headers["content-type"] == "image/webp"
     assert r.headers["x-content-type-options"] == "nosniff"
-    assert "immutable" in r.headers["cache-control"] and "max-age=31536000" in r.headers[
-        "cache-control"]
+    assert (
+        "immutable" in r.headers["cache-control"]
+        and "max-age=31536000" in r.headers["cache-control"]
+    )
     etag = r.headers["etag"]
     again = anonymous.get(url, headers={"If-None-Match": etag})
     assert again.status_code == 304 and again.content == b""

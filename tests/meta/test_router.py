@@ -15,8 +15,13 @@ def test_meta_lists_vocabularies_limits_prompts_and_helplines(client, moderator)
     regions = {r["code"]: r["name"] for r in meta["regions"]}
     assert len(regions) == 17 and regions["bath-and-north-east-somerset"].startswith("Bath")
     licences = {lic["code"]: lic for lic in meta["licences"]}
-    assert set(licences) == {"cc-by-4.0", "cc-by-sa-4.0", "cc-by-nc-4.0", "cc-by-nc-nd-4.0",
-                             "all-rights-reserved"}
+    assert set(licences) == {
+        "cc-by-4.0",
+        "cc-by-sa-4.0",
+        "cc-by-nc-4.0",
+        "cc-by-nc-nd-4.0",
+        "all-rights-reserved",
+    }
     assert all(lic["explanation"] for lic in licences.values())
     assert meta["tags"] == ["tide"]  # only tags of approved work
     assert meta["accepted"]["image"]["max_bytes"] == 20 * 1024 * 1024

@@ -65,8 +65,12 @@ def test_wrong_password_and_unknown_user_look_the_same(app, client):
 def test_failed_sign_ins_are_throttled(app, client):
     make_moderator(app, "kim")
     for _ in range(app.state.settings.signin_failures_max):
-        assert client.post("/api/admin/session",
-                           json={"username": "kim", "password": "wrong"}).status_code == 401
+        assert (
+            client.post(
+                "/api/admin/session", json={"username": "kim", "password": "wrong"}
+            ).status_code
+            == 401
+        )
     r = client.post("/api/admin/session", json={"username": "kim", "password": PASSWORD})
     assert r.status_code == 429 and r.json()["error"] == "rate_limited"
     assert int(r.headers["Retry-After"]) > 0
@@ -78,16 +82,21 @@ def test_state_changes_need_the_csrf_token(app, client):
     cid = submit(client).json()["id"]
     version = signed.get(f"/api/admin/contributions/{cid}").json()["version"]
     token = signed.headers.pop("X-CSRF-Token")
-    r = signed.post(f"/api/admin/contributions/{cid}/decision",
-                    json={"action": "approve", "version": version})
+    r = signed.post(
+        f"/api/admin/contributions/{cid}/decision", json={"action": "approve", "version": version}
+    )
     assert r.status_code == 403 and r.json()["error"] == "csrf_failed"
-    r = signed.post(f"/api/admin/contributions/{cid}/decision",
-                    json={"action": "approve", "version": version},
-                    headers={"X-CSRF-Token": "forged"})
+    r = signed.post(
+        f"/api/admin/contributions/{cid}/decision",
+        json={"action": "approve", "version": version},
+        headers={"X-CSRF-Token": "forged"},
+    )
     assert r.status_code == 403
-    r = signed.post(f"/api/admin/contributions/{cid}/decision",
-                    json={"action": "approve", "version": version},
-                    headers={"X-CSRF-Token": token})
+    r = signed.post(
+        f"/api/admin/contributions/{cid}/decision",
+        json={"action": "approve", "version": version},
+        headers={"X-CSRF-Token": token},
+    )
     assert r.status_code == 200
     # Reads need no token.
     assert signed.get("/api/admin/queue").status_code == 200
@@ -122,8 +131,10 @@ def test_queue_is_oldest_first_with_risk_first(client, moderator):
 
 
 def test_queue_pages_by_cursor_and_filters(client, moderator):
-    ids = [submit(client, body=f"note {i}", region="bristol" if i % 2 else "devon").json()["id"]
-           for i in range(5)]
+    ids = [
+        submit(client, body=f"note {i}", region="bristol" if i % 2 else "devon").json()["id"]
+        for i in range(5)
+    ]
     seen, cursor = [], None
     while True:
         params = {"limit": 2, **({"cursor": cursor} if cursor else {})}
@@ -146,11 +157,14 @@ def test_stale_version_is_a_409_and_nothing_is_overwritten(client, app):
     cid = submit(client).json()["id"]
     loaded = ann.get(f"/api/admin/contributions/{cid}").json()["version"]
     assert bob.get(f"/api/admin/contributions/{cid}").json()["version"] == loaded
-    r = ann.post(f"/api/admin/contributions/{cid}/decision",
-                 json={"action": "hold", "version": loaded, "note": "checking a name"})
+    r = ann.post(
+        f"/api/admin/contributions/{cid}/decision",
+        json={"action": "hold", "version": loaded, "note": "checking a name"},
+    )
     assert r.status_code == 200
-    r = bob.post(f"/api/admin/contributions/{cid}/decision",
-                 json={"action": "approve", "version": loaded})
+    r = bob.post(
+        f"/api/admin/contributions/{cid}/decision", json={"action": "approve", "version": loaded}
+    )
     assert r.status_code == 409 and r.json()["error"] == "version_conflict"
     r = bob.patch(f"/api/admin/contributions/{cid}", json={"version": loaded, "title": "Bob's"})
     assert r.status_code == 409
@@ -162,44 +176,65 @@ def test_stale_version_is_a_409_and_nothing_is_overwritten(client, app):
 def test_reject_needs_a_reason_and_approve_needs_image_descriptions(client, moderator):
     cid = submit(client).json()["id"]
     v = moderator.get(f"/api/admin/contributions/{cid}").json()["version"]
-    r = moderator.post(f"/api/admin/contributions/{cid}/decision",
-                       json={"action": "reject", "version": v})
+    r = moderator.post(
+        f"/api/admin/contributions/{cid}/decision", json={"action": "reject", "version": v}
+    )
     assert r.status_code == 422 and r.json()["error"] == "reason_required"
 
-    img = submit(client, kind="image", form="photo",
-                 files=[("a.jpg", plain_jpeg(), "image/jpeg")]).json()["id"]
+    img = submit(
+        client, kind="image", form="photo", files=[("a.jpg", plain_jpeg(), "image/jpeg")]
+    ).json()["id"]
     view = moderator.get(f"/api/admin/contributions/{img}").json()
-    r = moderator.post(f"/api/admin/contributions/{img}/decision",
-                       json={"action": "approve", "version": view["version"]})
+    r = moderator.post(
+        f"/api/admin/contributions/{img}/decision",
+        json={"action": "approve", "version": view["version"]},
+    )
     assert r.status_code == 422 and r.json()["error"] == "alt_text_required"
-    r = moderator.patch(f"/api/admin/contributions/{img}", json={
-        "version": view["version"], "media": [{"id": view["media"][0]["id"],
-                                               "alt_text": "A cup of tea on a sill"}]})
+    r = moderator.patch(
+        f"/api/admin/contributions/{img}",
+        json={
+            "version": view["version"],
+            "media": [{"id": view["media"][0]["id"], "alt_text": "A cup of tea on a sill"}],
+        },
+    )
     assert r.status_code == 200
-    r = moderator.post(f"/api/admin/contributions/{img}/decision",
-                       json={"action": "approve", "version": r.json()["version"]})
+    r = moderator.post(
+        f"/api/admin/contributions/{img}/decision",
+        json={"action": "approve", "version": r.json()["version"]},
+    )
     assert r.status_code == 200
-    assert client.get(f"/api/gallery/{img}").json()["media"][0]["alt_text"] == \
-        "A cup of tea on a sill"
+    assert (
+        client.get(f"/api/gallery/{img}").json()["media"][0]["alt_text"] == "A cup of tea on a sill"
+    )
 
 
 def test_corrections_change_only_what_is_sent_and_reach_the_gallery(client, moderator):
     cid = submit(client, region="devon", tags="tea", content_warning="grief").json()["id"]
     approve(moderator, cid)
     v = moderator.get(f"/api/admin/contributions/{cid}").json()["version"]
-    r = moderator.patch(f"/api/admin/contributions/{cid}", json={
-        "version": v, "title": "Kettle, evening", "tags": ["Evening", "#tea"], "region": "torbay",
-        "form": "note"})
+    r = moderator.patch(
+        f"/api/admin/contributions/{cid}",
+        json={
+            "version": v,
+            "title": "Kettle, evening",
+            "tags": ["Evening", "#tea"],
+            "region": "torbay",
+            "form": "note",
+        },
+    )
     assert r.status_code == 200, r.text
     public = client.get(f"/api/gallery/{cid}").json()
     assert public["title"] == "Kettle, evening"
     assert public["tags"] == ["evening", "tea"]
     assert public["region"] == "torbay" and public["form"] == "note"
     assert public["content_warning"] == "grief"  # not sent, not changed
-    assert [i["id"] for i in client.get("/api/gallery", params={"q": "evening"}).json()["items"]] \
-        == [cid]
-    bad = moderator.patch(f"/api/admin/contributions/{cid}",
-                          json={"version": r.json()["version"], "region": "atlantis"})
+    assert [
+        i["id"] for i in client.get("/api/gallery", params={"q": "evening"}).json()["items"]
+    ] == [cid]
+    bad = moderator.patch(
+        f"/api/admin/contributions/{cid}",
+        json={"version": r.json()["version"], "region": "atlantis"},
+    )
     assert bad.status_code == 422
 
 
@@ -208,7 +243,9 @@ def test_unpublishing_removes_from_gallery_and_search(client, moderator):
     approve(moderator, cid)
     assert client.get("/api/gallery", params={"q": "lighthouse"}).json()["items"]
     v = moderator.get(f"/api/admin/contributions/{cid}").json()["version"]
-    moderator.post(f"/api/admin/contributions/{cid}/decision", json={"action": "hold", "version": v})
+    moderator.post(
+        f"/api/admin/contributions/{cid}/decision", json={"action": "hold", "version": v}
+    )
     assert client.get(f"/api/gallery/{cid}").status_code == 404
     assert client.get("/api/gallery", params={"q": "lighthouse"}).json()["items"] == []
 
@@ -216,8 +253,10 @@ def test_unpublishing_removes_from_gallery_and_search(client, moderator):
 def test_audit_log_records_who_what_when_and_why(client, moderator):
     cid = submit(client).json()["id"]
     v = moderator.get(f"/api/admin/contributions/{cid}").json()["version"]
-    moderator.post(f"/api/admin/contributions/{cid}/decision",
-                   json={"action": "reject", "version": v, "public_reason": "Too identifying."})
+    moderator.post(
+        f"/api/admin/contributions/{cid}/decision",
+        json={"action": "reject", "version": v, "public_reason": "Too identifying."},
+    )
     log = moderator.get("/api/admin/audit", params={"contribution_id": cid}).json()["items"]
     assert len(log) == 1
     event = log[0]
@@ -230,8 +269,12 @@ def test_audit_log_records_who_what_when_and_why(client, moderator):
 
 
 def test_moderator_enters_a_contribution_that_came_by_post(client, moderator):
-    r = submit(moderator, url="/api/admin/contributions", channel="post",
-               body="Written on a card, posted from Truro.")
+    r = submit(
+        moderator,
+        url="/api/admin/contributions",
+        channel="post",
+        body="Written on a card, posted from Truro.",
+    )
     assert r.status_code == 201, r.text
     cid = r.json()["id"]
     detail = moderator.get(f"/api/admin/contributions/{cid}").json()
@@ -243,13 +286,21 @@ def test_moderator_enters_a_contribution_that_came_by_post(client, moderator):
 
 def test_unknown_contribution_is_404(moderator):
     assert moderator.get("/api/admin/contributions/nope").status_code == 404
-    r = moderator.post("/api/admin/contributions/nope/decision",
-                       json={"action": "approve", "version": 1})
+    r = moderator.post(
+        "/api/admin/contributions/nope/decision", json={"action": "approve", "version": 1}
+    )
     assert r.status_code == 404 and r.json()["error"] == "not_found"
 
 
-@pytest.mark.parametrize("payload", [{}, {"action": "publish", "version": 1},
-                                     {"action": "approve"}, {"action": "approve", "version": "x"}])
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {},
+        {"action": "publish", "version": 1},
+        {"action": "approve"},
+        {"action": "approve", "version": "x"},
+    ],
+)
 def test_malformed_decisions_are_422(client, moderator, payload):
     cid = submit(client).json()["id"]
     r = moderator.post(f"/api/admin/contributions/{cid}/decision", json=payload)
