@@ -147,13 +147,10 @@ async def read_submission(request: Request, settings: Settings) -> SubmittedForm
 
 
 def parse_create(form: SubmittedForm) -> ContributionCreate:
-    raw: dict[str, object] = {
-        name: form.one(name) for name in SINGLE_FIELDS if form.one(name) is not None
-    }
+    # An empty field is a field left blank: the same as not sending it (so defaults apply).
+    raw: dict[str, object] = {name: form.one(name) for name in SINGLE_FIELDS if form.one(name)}
     raw["tags"] = form.many("tags")
     raw["alt_text"] = form.many("alt_text")
-    if raw.get("consent") == "":
-        raw["consent"] = False
     try:
         return ContributionCreate.model_validate(raw)
     except ValidationError as exc:

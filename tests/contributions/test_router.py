@@ -370,3 +370,16 @@ def test_rejected_receipt_shows_the_kind_reason(client, moderator):
     assert status["public_reason"].startswith("Thank you")
     assert "note" not in status and "neighbour" not in str(status)
     assert status["public_url"] is None
+
+
+def test_blank_optional_fields_are_treated_as_not_sent(client, moderator):
+    r = submit(client, region="", licence="", display_name="", content_warning="",
+               contact_email="", website="")
+    assert r.status_code == 202, r.text
+    stored = moderator.get(f"/api/admin/contributions/{r.json()['id']}").json()
+    assert stored["licence"] == "all-rights-reserved" and stored["region"] is None
+    assert stored["display_name"] is None and stored["contact_email"] is None
+
+
+def test_checkbox_consent_value_on_is_accepted(client):
+    assert submit(client, consent="on").status_code == 202
