@@ -32,6 +32,8 @@ _CSP = (
     "base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 )
 
+_API_DOC_PAGES = ("/docs", "/redoc")
+
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
@@ -57,8 +59,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "no-referrer")
         response.headers.setdefault("X-Frame-Options", "DENY")
-        response.headers.setdefault("Content-Security-Policy", _CSP)
         path = request.url.path
+        if not path.startswith(_API_DOC_PAGES):  # Swagger UI and ReDoc load their own scripts
+            response.headers.setdefault("Content-Security-Policy", _CSP)
         if path.startswith(("/api/admin", "/api/receipts", "/api/contributions")):
             response.headers["Cache-Control"] = "no-store"
         return response

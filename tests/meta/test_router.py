@@ -44,3 +44,10 @@ def test_pages_carry_a_strict_content_security_policy(client):
     assert r.status_code == 200
     assert "script-src 'self'" in r.headers["content-security-policy"]
     assert r.headers["x-content-type-options"] == "nosniff"
+
+
+def test_api_docs_are_served_without_the_page_csp(client):
+    r = client.get("/docs")
+    assert r.status_code == 200 and "swagger" in r.text.lower()
+    assert "content-security-policy" not in r.headers
+    assert client.get("/openapi.json").json()["info"]["title"] == "Scrapbook"
