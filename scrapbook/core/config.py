@@ -39,6 +39,7 @@ class Settings(BaseSettings):
     image_pixels_max: int = Field(default=40_000_000, gt=0)
     display_edge: int = 2048
     thumb_edge: int = 640
+    image_workers: int = Field(default=2, ge=1)  # images decoded at once, across all requests
 
     # Abuse limits: submissions per client per hour, sign-in failures per window.
     submissions_per_hour: int = 10

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -22,20 +23,36 @@ class ImageUpload:
     alt_text: str | None
 
 
+_decode_slots: dict[int, threading.BoundedSemaphore] = {}
+_slots_lock = threading.Lock()
+
+
+def _slots(count: int) -> threading.BoundedSemaphore:
+    with _slots_lock:
+        return _decode_slots.setdefault(count, threading.BoundedSemaphore(count))
+
+
 def process_images(uploads: Sequence[ImageUpload], settings: Settings) -> list[ProcessedImage]:
-    """Decode and clean every image before anything is stored: one bad file refuses them all."""
+    """Decode and clean every image before anything is stored: one bad file refuses them all.
+
+    A decoded 40-megapixel image takes ~160 MB, so only `image_workers` decode at once
+    however many uploads arrive together; the others wait their turn.
+    """
     many = len(uploads) > 1
-    return [
-        process_image(
-            upload.data,
-            max_bytes=settings.image_bytes_max,
-            max_pixels=settings.image_pixels_max,
-            display_edge=settings.display_edge,
-            thumb_edge=settings.thumb_edge,
-            label=f"Image {i}" if many else "The image",
-        )
-        for i, upload in enumerate(uploads, start=1)
-    ]
+    processed = []
+    for i, upload in enumerate(uploads, start=1):
+        with _slots(settings.image_workers):
+            processed.append(
+                process_image(
+                    upload.data,
+                    max_bytes=settings.image_bytes_max,
+                    max_pixels=settings.image_pixels_max,
+                    display_edge=settings.display_edge,
+                    thumb_edge=settings.thumb_edge,
+                    label=f"Image {i}" if many else "The image",
+                )
+            )
+    return processed
 
 
 def attach_images(
