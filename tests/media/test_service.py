@@ -32,4 +32,4 @@ def test_only_image_workers_images_decode_at_once(monkeypatch):
     with ThreadPoolExecutor(max_workers=6) as pool:
         results = list(pool.map(lambda _: service.process_images(upload, settings), range(12)))
     assert all(r[0].width == 1200 for r in results)
-    assert peak == 2  # six requests at once, two decodes at a time
+    assert 1 <= peak <= 2  # six requests at once, at most two decodes at a time
