@@ -8,7 +8,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from scrapbook.contributions.vocabulary import Form
-from scrapbook.gallery.schemas import MediaPublic
+from scrapbook.gallery.schemas import ContributionPublic, MediaPublic
 from scrapbook.models import AuditEvent, Contribution
 
 
@@ -23,51 +23,31 @@ class SignedIn(BaseModel):
     csrf_token: str
 
 
-class ContributionModeratorView(BaseModel):
-    id: str
-    kind: str
-    form: str
-    title: str
-    body: str
-    display_name: str | None
-    region: str | None
-    tags: list[str]
-    content_warning: str | None
-    licence: str
+class ContributionModeratorView(ContributionPublic):
+    """The public view plus everything only moderators may see."""
+
     status: str
     channel: str
     received_on: dt.date
-    published_on: dt.date | None
     public_reason: str | None
     moderator_note: str | None
     contact_email: str | None
     at_risk: bool
     version: int
-    media: list[MediaPublic]
 
     @classmethod
     def of(cls, c: Contribution) -> ContributionModeratorView:
         return cls(
-            id=c.id,
-            kind=c.kind,
-            form=c.form,
-            title=c.title,
-            body=c.body,
-            display_name=c.display_name,
-            region=c.region,
-            tags=c.tags,
-            content_warning=c.content_warning,
-            licence=c.licence,
+            **ContributionPublic.of(c).model_dump(exclude={"media"}),
+            media=[MediaPublic.of(m) for m in c.media],
             status=c.status,
             channel=c.channel,
             received_on=c.received_on,
-            published_on=c.published_on,
             public_reason=c.public_reason,
             moderator_note=c.moderator_note,
             contact_email=c.contact_email,
             at_risk=c.at_risk,
             version=c.version,
-            media=[MediaPublic.of(m) for m in c.media],
         )
 
 
