@@ -9,11 +9,13 @@ from typing import Annotated
 import typer
 
 from scrapbook.core.config import get_settings
+from scrapbook.directory.cli import directory_app, load_seed_on_first_run
 
 app = typer.Typer(help="Scrapbook: an anonymous, moderated, creative scrapbook.",
                   no_args_is_help=True)
 moderator_app = typer.Typer(help="Manage moderator accounts.", no_args_is_help=True)
 app.add_typer(moderator_app, name="moderator")
+app.add_typer(directory_app, name="directory")
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -37,6 +39,7 @@ def run_migrations(database_url: str | None = None) -> None:
 def migrate() -> None:
     """Apply pending database migrations."""
     run_migrations()
+    load_seed_on_first_run()
     typer.echo("Database is up to date.")
 
 
@@ -52,6 +55,7 @@ def serve(
     settings = get_settings()
     settings.resolved_secret_key()  # generate the development secret once, before workers fork
     run_migrations()
+    load_seed_on_first_run()
     typer.echo(f"Scrapbook on http://{host}:{port}  (API docs at /docs)")
     uvicorn.run(
         "scrapbook.main:create_app",
@@ -60,7 +64,9 @@ def serve(
         port=port,
         workers=workers,
         access_log=False,  # privacy: no client addresses or request lines in logs
-        proxy_headers=False,
+        # Only a configured reverse proxy may tell us the client address and scheme.
+        proxy_headers=settings.forwarded_allow_ips is not None,
+        forwarded_allow_ips=settings.forwarded_allow_ips,
         server_header=False,
         log_level=settings.log_level,
     )

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from pathlib import Path
 
 from fastapi import FastAPI, Request, Response
+from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.base import RequestResponseEndpoint
 
@@ -13,9 +15,10 @@ from scrapbook import __version__
 from scrapbook.contributions.router import router as contributions_router
 from scrapbook.core.config import Settings, get_settings
 from scrapbook.core.db import make_engine
-from scrapbook.core.errors import install_error_handlers
+from scrapbook.core.errors import error_body, install_error_handlers
 from scrapbook.core.ratelimit import SlidingWindow
 from scrapbook.core.security import ClientFingerprint
+from scrapbook.directory.router import router as directory_router
 from scrapbook.gallery.router import router as gallery_router
 from scrapbook.media.router import router as media_router
 from scrapbook.media.storage import LocalStorage
@@ -47,6 +50,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.engine = make_engine(settings.database_url)
     app.state.storage = LocalStorage(settings.uploads_dir)
     app.state.fingerprint = ClientFingerprint()
+    app.state.intake_slots = asyncio.Semaphore(settings.intake_concurrency)
     app.state.submission_limiter = SlidingWindow(settings.submissions_per_hour, 3600)
     app.state.signin_throttle = SlidingWindow(settings.signin_failures_max,
                                               settings.signin_window_seconds)
@@ -55,6 +59,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @app.middleware("http")
     async def security_headers(request: Request, call_next: RequestResponseEndpoint) -> Response:
+        if "\x00" in request.scope["path"] or b"%00" in request.scope["query_string"]:
+            # No database accepts NUL in text; refuse it at the door, for every route.
+            return JSONResponse(
+                error_body("invalid_input", "The address contains a NUL character."),
+                status_code=400,
+            )
         response = await call_next(request)
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "no-referrer")
@@ -67,7 +77,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return response
 
     for router in (meta_router, contributions_router, gallery_router, moderation_sessions_router,
-                   moderation_router, media_router):
+                   moderation_router, media_router, directory_router):
         app.include_router(router)
 
     app.include_router(site_router)

@@ -24,7 +24,11 @@ PG_URL = os.environ.get("SCRAPBOOK_TEST_DATABASE_URL")
 BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
 PASSWORD = "correct horse battery staple"
 TABLES = ["contribution_search", "audit_event", "media_variant", "media_asset",
-          "contribution_tag", "contribution", "moderator_session", "moderator"]
+          "contribution_tag", "contribution", "moderator_session", "moderator",
+          # the support directory (children before parents)
+          "attribute", "schedule", "phone", "contact", "service_area", "service_at_location",
+          "accessibility", "address", "location", "service", "organization", "taxonomy_term",
+          "taxonomy"]
 
 
 @pytest.fixture(scope="session", params=BACKENDS)

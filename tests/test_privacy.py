@@ -48,3 +48,22 @@ def test_private_responses_are_not_cached(client):
     r = submit(client)
     assert r.headers["cache-control"] == "no-store"
     assert client.get(r.json()["status_url"]).headers["cache-control"] == "no-store"
+
+
+def test_withdrawal_erases_content_from_earlier_audit_entries(client, moderator):
+    r = submit(client, title="My sister Jane in Truro")
+    cid = r.json()["id"]
+    v = moderator.get(f"/api/admin/contributions/{cid}").json()["version"]
+    v = moderator.patch(f"/api/admin/contributions/{cid}",
+                        json={"version": v, "title": "A sister"}).json()["version"]
+    moderator.post(f"/api/admin/contributions/{cid}/decision",
+                   json={"action": "reject", "version": v, "note": "names Jane Smith",
+                         "public_reason": "It names Jane, so we cannot share it."})
+    client.delete(r.json()["status_url"])
+    log = moderator.get("/api/admin/audit", params={"contribution_id": cid}).json()["items"]
+    assert [e["action"] for e in log] == ["withdrawn", "rejected", "edited"]
+    text = str(log)
+    for leaked in ("Jane", "Truro", "sister"):
+        assert leaked not in text
+    assert log[1]["changes"]["status"] == ["pending", "rejected"]  # what happened stays
+    assert log[2]["changes"] == {"title": "erased"}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncGenerator
 from dataclasses import dataclass, field
+from typing import BinaryIO
 
 from fastapi import Request
 from pydantic import ValidationError
@@ -114,6 +115,14 @@ class SubmittedForm:
     def many(self, name: str) -> list[str]:
         return self.fields.get(name, [])
 
+    def file_objects(self) -> list[BinaryIO]:
+        """The uploads as plain files (spooled to disk past 1 MB), for worker threads."""
+        return [upload.file for upload in self.files]
+
+    async def close(self) -> None:
+        for upload in self.files:
+            await upload.close()
+
 
 async def read_submission(request: Request, settings: Settings) -> SubmittedForm:
     content_type = request.headers.get("content-type", "")
@@ -146,22 +155,20 @@ async def read_submission(request: Request, settings: Settings) -> SubmittedForm
     return out
 
 
-def parse_create(form: SubmittedForm) -> ContributionCreate:
+def parse_create(form: SubmittedForm, settings: Settings) -> ContributionCreate:
     # An empty field is a field left blank: the same as not sending it (so defaults apply).
     raw: dict[str, object] = {name: form.one(name) for name in SINGLE_FIELDS if form.one(name)}
-    raw["tags"] = form.many("tags")
-    raw["alt_text"] = form.many("alt_text")
+    raw["tags"] = tags = form.many("tags")
+    raw["alt_text"] = alt_texts = form.many("alt_text")
+    if len(tags) > settings.tags_max:
+        raise InvalidInput(f"At most {settings.tags_max} tags, please.", code="too_many_tags")
+    if len(alt_texts) > settings.images_max:
+        raise InvalidInput(
+            "There are more image descriptions than images.", code="alt_text_mismatch"
+        )
     try:
         return ContributionCreate.model_validate(raw)
     except ValidationError as exc:
         err = exc.errors()[0]
         field = ".".join(str(p) for p in err["loc"]) or "form"
         raise InvalidInput(f"{field}: {err['msg']}", code="invalid_input") from exc
-
-
-async def read_files(form: SubmittedForm) -> list[bytes]:
-    try:
-        return [await upload.read() for upload in form.files]
-    finally:
-        for upload in form.files:
-            await upload.close()

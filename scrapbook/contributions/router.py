@@ -6,10 +6,10 @@ from fastapi import APIRouter, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
 from scrapbook.contributions import service
-from scrapbook.contributions.forms import FORM_OPENAPI, parse_create, read_files, read_submission
+from scrapbook.contributions.forms import FORM_OPENAPI, parse_create, read_submission
+from scrapbook.contributions.limits import count_submission, intake_slot
 from scrapbook.contributions.schemas import ReceiptIssued, ReceiptStatus
 from scrapbook.core.deps import SessionDep, SettingsDep, StorageDep
-from scrapbook.core.errors import RateLimited
 
 router = APIRouter(prefix="/api", tags=["contributions"])
 
@@ -21,21 +21,18 @@ async def submit_contribution(
     request: Request, session: SessionDep, settings: SettingsDep, storage: StorageDep
 ) -> ReceiptIssued:
     """Send a contribution (multipart form). The receipt code in the answer is shown only once."""
-    limiter = request.app.state.submission_limiter
-    client = request.app.state.fingerprint(request.client.host if request.client else "unknown")
-    if limiter.blocked(client):
-        raise RateLimited(
-            "You have sent a lot in the last hour. Please try again a little later.",
-            headers={"Retry-After": str(limiter.retry_after(client))},
-        )
-    form = await read_submission(request, settings)
-    data = parse_create(form)
-    files = await read_files(form)
-    if data.website:
-        return service.decoy_receipt()
-    issued = await run_in_threadpool(service.submit, session, storage, settings, data, files)
-    limiter.hit(client)
-    return issued
+    count_submission(request)
+    async with intake_slot(request):
+        form = await read_submission(request, settings)
+        try:
+            data = parse_create(form, settings)
+            if data.website:
+                return service.decoy_receipt()
+            return await run_in_threadpool(
+                service.submit, session, storage, settings, data, form.file_objects()
+            )
+        finally:
+            await form.close()
 
 
 @router.get("/receipts/{code}", response_model=ReceiptStatus)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
+from typing import BinaryIO
 
 from sqlalchemy.orm import selectinload
 from sqlmodel import Session, select
@@ -17,6 +19,7 @@ from scrapbook.gallery import search
 from scrapbook.media import service as media
 from scrapbook.media.storage import Storage
 from scrapbook.models import AuditEvent, Contribution, ContributionTag, MediaAsset, Moderator
+from scrapbook.moderation import service as moderation
 from scrapbook.moderation.safety import suggests_risk
 
 
@@ -41,7 +44,7 @@ def submit(
     storage: Storage,
     settings: Settings,
     data: ContributionCreate,
-    files: list[bytes],
+    files: Sequence[bytes | BinaryIO],
     *,
     channel: Channel = Channel.web,
     entered_by: Moderator | None = None,
@@ -172,6 +175,7 @@ def withdraw(session: Session, storage: Storage, code: str) -> None:
     c = _by_receipt(session, code, with_media=True)
     search.unindex(session, c)
     media.erase_files_after_commit(session, storage, c.media)
+    moderation.erase_audit_content(session, c.id)
     # Day precision only: the contributor's actions are never timed more finely.
     midnight = dt.datetime.combine(today(), dt.time(), tzinfo=dt.UTC)
     session.add(

@@ -40,11 +40,18 @@ class Settings(BaseSettings):
     display_edge: int = 2048
     thumb_edge: int = 640
     image_workers: int = Field(default=2, ge=1)  # images decoded at once, across all requests
+    # Submissions being received and processed at once; others wait, then get a 503.
+    intake_concurrency: int = Field(default=4, ge=1)
+    intake_wait_seconds: float = Field(default=30, ge=0)
 
     # Abuse limits: submissions per client per hour, sign-in failures per window.
     submissions_per_hour: int = 10
     signin_failures_max: int = 5
     signin_window_seconds: int = 900
+
+    # Behind a reverse proxy: the addresses allowed to set X-Forwarded-For/-Proto (e.g.
+    # "127.0.0.1"); unset means the app is reached directly and such headers are ignored.
+    forwarded_allow_ips: str | None = None
 
     # Moderator sessions.
     session_hours: int = 12

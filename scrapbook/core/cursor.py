@@ -1,12 +1,18 @@
-"""Opaque keyset-pagination cursors."""
+"""Opaque keyset-pagination cursors, decoded strictly: a bad cursor is a 422, never a 500."""
 
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import json
-from typing import Any
+import math
+from typing import Any, Literal
 
 from scrapbook.core.errors import InvalidInput
+from scrapbook.core.security import is_public_id
+
+Part = Literal["date", "id", "int", "bool", "float", "str"]
+_INT_MAX = 2**62
 
 
 def encode(values: list[Any]) -> str:
@@ -14,16 +20,40 @@ def encode(values: list[Any]) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def decode(cursor: str, length: int) -> list[Any]:
+def decode(cursor: str, parts: tuple[Part, ...]) -> list[Any]:
+    """The cursor's values, each checked and converted to the kind named in `parts`."""
+    invalid = InvalidInput(
+        "The cursor is not valid; start again from the first page.", code="invalid_cursor"
+    )
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         values = json.loads(base64.urlsafe_b64decode(padded.encode()))
     except (ValueError, UnicodeDecodeError) as exc:
-        raise InvalidInput(
-            "The cursor is not valid; start again from the first page.", code="invalid_cursor"
-        ) from exc
-    if not isinstance(values, list) or len(values) != length:
-        raise InvalidInput(
-            "The cursor is not valid; start again from the first page.", code="invalid_cursor"
-        )
-    return values
+        raise invalid from exc
+    if not isinstance(values, list) or len(values) != len(parts):
+        raise invalid
+    out: list[Any] = []
+    for value, part in zip(values, parts, strict=True):
+        if part == "date" and isinstance(value, str):
+            try:
+                out.append(dt.date.fromisoformat(value))
+                continue
+            except ValueError:
+                raise invalid from None
+        elif part == "id" and isinstance(value, str) and is_public_id(value):
+            out.append(value)
+            continue
+        elif part == "int" and type(value) is int and 0 <= value < _INT_MAX:
+            out.append(value)
+            continue
+        elif part == "bool" and type(value) in (bool, int) and value in (0, 1):
+            out.append(bool(value))
+            continue
+        elif part == "float" and type(value) in (int, float) and math.isfinite(value):
+            out.append(float(value))
+            continue
+        elif part == "str" and isinstance(value, str) and len(value) <= 500 and "\x00" not in value:
+            out.append(value)
+            continue
+        raise invalid
+    return out

@@ -56,6 +56,11 @@ class RateLimited(ScrapbookError):
     code = "rate_limited"
 
 
+class ServiceBusy(ScrapbookError):
+    status_code = 503
+    code = "busy"
+
+
 class NotAuthenticated(ScrapbookError):
     status_code = 401
     code = "not_signed_in"

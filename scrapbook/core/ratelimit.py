@@ -28,6 +28,23 @@ class SlidingWindow:
                 self._hits.pop(key, None)
             return len(hits) >= self.limit
 
+    def try_hit(self, key: str) -> bool:
+        """Count one attempt if under the limit, atomically; False when the limit is reached."""
+        with self._lock:
+            now = time.monotonic()
+            hits = self._prune(key, now)
+            if len(hits) >= self.limit:
+                return False
+            hits.append(now)
+            return True
+
+    def undo(self, key: str) -> None:
+        """Take back the latest attempt (e.g. a sign-in that turned out to be right)."""
+        with self._lock:
+            hits = self._hits.get(key)
+            if hits:
+                hits.pop()
+
     def hit(self, key: str) -> None:
         with self._lock:
             now = time.monotonic()

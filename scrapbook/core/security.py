@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
+import ipaddress
+import re
 import secrets
 import threading
 
@@ -20,9 +22,16 @@ _CONFUSABLE = str.maketrans({"I": "1", "L": "1", "O": "0", "U": "V"})
 _hasher = PasswordHasher()  # argon2id with the library's recommended parameters
 
 
+PUBLIC_ID = re.compile(r"^[A-Za-z0-9_-]{16}$")
+
+
 def new_public_id() -> str:
-    """A random, unguessable id for URLs (96 bits)."""
+    """A random, unguessable id for URLs (96 bits, 16 URL-safe characters)."""
     return secrets.token_urlsafe(12)
+
+
+def is_public_id(value: str) -> bool:
+    return bool(PUBLIC_ID.match(value))
 
 
 def new_receipt_code() -> str:
@@ -86,6 +95,7 @@ class ClientFingerprint:
         self._secret = b""
 
     def __call__(self, address: str) -> str:
+        address = _client_network(address)
         today = dt.datetime.now(dt.UTC).date()
         with self._lock:
             if self._day != today:
@@ -93,3 +103,16 @@ class ClientFingerprint:
                 self._secret = secrets.token_bytes(32)
             secret = self._secret
         return hmac.new(secret, address.encode(), hashlib.sha256).hexdigest()
+
+
+def _client_network(address: str) -> str:
+    """IPv6 clients are counted by their /64: one household or phone gets a whole /64."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{ip}/64", strict=False).network_address)
+    return str(ip)

@@ -12,7 +12,10 @@ from scrapbook.core.errors import InvalidInput
 
 # Zero-width characters and bidirectional overrides/isolates/marks, which can hide or
 # reorder text ("Trojan source"); soft hyphen too.
-_INVISIBLE = re.compile("[\u00ad\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
+# Lone surrogates (possible from JSON "\ud800") cannot be stored as UTF-8 either.
+_INVISIBLE = re.compile(
+    "[\u00ad\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff\ud800-\udfff]"
+)
 # C0 and C1 controls except tab and newline (carriage returns are normalised first).
 _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _SINGLE_LINE_SPACE = re.compile(r"\s+")
@@ -27,15 +30,16 @@ def clean_text(value: str, *, field: str, max_len: int, multiline: bool = False)
         raise InvalidInput(
             f"{field} contains a NUL byte, which is not allowed in text.", code="invalid_text"
         )
-    text = unicodedata.normalize("NFC", value)
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
-    text = _INVISIBLE.sub("", text)
-    text = _CONTROL.sub("", text)
-    if "<" in text:
-        # bleach strips the markup and escapes the rest; we store plain text, so unescape.
-        text = html.unescape(
-            bleach.clean(text, tags=set(), attributes={}, strip=True, strip_comments=True)
+    # Refuse hopeless lengths before any work: markup stripping costs more on long input.
+    if len(value) > 2 * max_len + 100:
+        raise InvalidInput(
+            f"{field} is {len(value)} characters long; the limit is {max_len}.", code="too_long"
         )
+    text = _INVISIBLE.sub("", value)
+    text = unicodedata.normalize("NFC", text)
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = _CONTROL.sub("", text)
+    text = _strip_markup(text)
     if not multiline:
         text = _SINGLE_LINE_SPACE.sub(" ", text).strip()
     else:
@@ -45,6 +49,24 @@ def clean_text(value: str, *, field: str, max_len: int, multiline: bool = False)
             f"{field} is {len(text)} characters long; the limit is {max_len}.", code="too_long"
         )
     return text
+
+
+def _strip_markup(text: str) -> str:
+    """Plain text out: markup removed, entities decoded, until nothing changes.
+
+    bleach strips tags and escapes the rest; decoding entities could reveal new markup
+    ("&lt;script&gt;"), so strip again until the text is stable.
+    """
+    for _ in range(4):
+        if "<" not in text and "&" not in text:
+            return text
+        cleaned = html.unescape(
+            bleach.clean(text, tags=set(), attributes={}, strip=True, strip_comments=True)
+        )
+        if cleaned == text:
+            return text
+        text = cleaned
+    raise InvalidInput("This text hides markup too deeply to clean.", code="invalid_text")
 
 
 def clean_optional(value: str | None, *, field: str, max_len: int) -> str | None:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 from sqlalchemy import and_, exists, or_
 from sqlalchemy.orm import selectinload
 from sqlmodel import Session, col, select
@@ -11,7 +9,8 @@ from sqlmodel.sql.expression import SelectOfScalar
 
 from scrapbook.contributions.vocabulary import Status
 from scrapbook.core import cursor as cursors
-from scrapbook.core.errors import InvalidInput, NotFound
+from scrapbook.core.errors import NotFound
+from scrapbook.core.security import is_public_id
 from scrapbook.gallery import search
 from scrapbook.gallery.schemas import ContributionPublic, GalleryPage
 from scrapbook.models import Contribution, ContributionTag, MediaAsset
@@ -57,11 +56,7 @@ def list_gallery(
     if q and (clause := search.matches(session, q)) is not None:
         stmt = stmt.where(clause)
     if cursor:
-        day_text, last_id = cursors.decode(cursor, 2)
-        try:
-            day = dt.date.fromisoformat(str(day_text))
-        except ValueError as exc:
-            raise InvalidInput("The cursor is not valid.", code="invalid_cursor") from exc
+        day, last_id = cursors.decode(cursor, ("date", "id"))
         published = col(Contribution.published_on)
         stmt = stmt.where(
             or_(published < day, and_(published == day, col(Contribution.id) < str(last_id)))
@@ -75,6 +70,8 @@ def list_gallery(
 
 
 def get_public(session: Session, contribution_id: str) -> ContributionPublic:
+    if not is_public_id(contribution_id):
+        raise NotFound("There is no published contribution with this id.")
     found = session.exec(public_contributions().where(Contribution.id == contribution_id)).first()
     if found is None:
         raise NotFound("There is no published contribution with this id.")

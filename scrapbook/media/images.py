@@ -8,6 +8,7 @@ from __future__ import annotations
 import io
 import warnings
 from dataclasses import dataclass
+from typing import BinaryIO
 
 import blurhash
 import pillow_heif
@@ -43,7 +44,7 @@ class ProcessedImage:
 
 
 def process_image(
-    data: bytes,
+    data: bytes | BinaryIO,
     *,
     max_bytes: int,
     max_pixels: int,
@@ -51,18 +52,22 @@ def process_image(
     thumb_edge: int,
     label: str = "The image",
 ) -> ProcessedImage:
-    if not data:
+    """Clean one image, given as bytes or as a seekable file (e.g. a spooled upload)."""
+    stream = io.BytesIO(data) if isinstance(data, bytes | bytearray) else data
+    size = stream.seek(0, io.SEEK_END)
+    stream.seek(0)
+    if not size:
         raise InvalidInput(f"{label} is empty.", code="empty_file")
-    if len(data) > max_bytes:
+    if size > max_bytes:
         raise TooLarge(
-            f"{label} is {len(data) // 1_000_000} MB; the limit is {max_bytes // 1_000_000} MB.",
+            f"{label} is {size // 1_000_000} MB; the limit is {max_bytes // 1_000_000} MB.",
             code="file_too_large",
         )
     with warnings.catch_warnings():
         # Pillow's own bomb guard, as a second line behind our pixel check.
         warnings.simplefilter("error", Image.DecompressionBombWarning)
         try:
-            source = Image.open(io.BytesIO(data), formats=ACCEPTED_FORMATS)
+            source = Image.open(stream, formats=ACCEPTED_FORMATS)
         except (Image.DecompressionBombWarning, Image.DecompressionBombError) as exc:
             raise TooLarge(
                 f"{label} has too many pixels to process safely.", code="too_many_pixels"

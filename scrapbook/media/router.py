@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import FileResponse
 from sqlmodel import select
@@ -13,13 +15,20 @@ from scrapbook.models import Contribution, MediaAsset, MediaVariant
 
 router = APIRouter(tags=["media"])
 
-_IMMUTABLE = "public, max-age=31536000, immutable"
+# Keys never change meaning, so browsers may keep a file for a year; shared caches (a CDN)
+# revalidate every ten minutes, so a withdrawn or unpublished image leaves them quickly.
+_IMMUTABLE = "public, max-age=31536000, s-maxage=600, immutable"
+_KEY = re.compile(
+    r"^[A-Za-z0-9_-]{2}/[A-Za-z0-9_-]{16}/[a-z]{1,16}-[A-Za-z0-9_-]{8}\.[a-z0-9]{2,5}$"
+)
 _PRIVATE = "private, no-store"
 
 
 @router.get("/media/{key:path}", response_class=FileResponse)
 def media_file(key: str, request: Request, session: SessionDep, storage: StorageDep) -> Response:
     """A stored derivative (thumb, display...) by its immutable key."""
+    if not _KEY.match(key):
+        raise NotFound("There is no such media file.")
     row = session.exec(
         select(MediaVariant, Contribution.status)
         .join(MediaAsset, MediaAsset.pk == MediaVariant.asset_pk)  # type: ignore[arg-type]

@@ -6,6 +6,7 @@ import hashlib
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import BinaryIO
 
 from sqlmodel import Session
 
@@ -19,7 +20,7 @@ from scrapbook.models import Contribution, MediaAsset, MediaVariant
 
 @dataclass(frozen=True)
 class ImageUpload:
-    data: bytes
+    data: bytes | BinaryIO
     alt_text: str | None
 
 

@@ -9,7 +9,6 @@ from sqlalchemy import text
 
 from scrapbook import __version__
 from scrapbook.contributions.vocabulary import (
-    HELPLINES,
     LICENCES,
     NOT_A_CRISIS_SERVICE,
     REGIONS,
@@ -18,6 +17,7 @@ from scrapbook.contributions.vocabulary import (
     Kind,
 )
 from scrapbook.core.deps import SessionDep, SettingsDep
+from scrapbook.directory.helplines import site_helplines
 from scrapbook.gallery.service import tags_in_use
 from scrapbook.media.images import ACCEPTED_TYPES
 
@@ -58,6 +58,6 @@ def meta(session: SessionDep, settings: SettingsDep) -> dict[str, Any]:
             "tag": settings.tag_max,
         },
         "prompts": WRITING_PROMPTS,
-        "helplines": HELPLINES,
+        "helplines": site_helplines(session),
         "not_a_crisis_service": NOT_A_CRISIS_SERVICE,
     }

@@ -3,10 +3,38 @@
 from scrapbook.core import db as _db  # noqa: F401  (naming convention before any table)
 from scrapbook.models.audit import AuditEvent
 from scrapbook.models.contribution import Contribution, ContributionTag
+from scrapbook.models.directory import (
+    Accessibility,
+    Address,
+    Attribute,
+    Contact,
+    Location,
+    Organization,
+    Phone,
+    Schedule,
+    Service,
+    ServiceArea,
+    ServiceAtLocation,
+    Taxonomy,
+    TaxonomyTerm,
+)
 from scrapbook.models.media import MediaAsset, MediaVariant
 from scrapbook.models.moderator import Moderator, ModeratorSession
 
 __all__ = [
+    "Accessibility",
+    "Address",
+    "Attribute",
+    "Contact",
+    "Location",
+    "Organization",
+    "Phone",
+    "Schedule",
+    "Service",
+    "ServiceArea",
+    "ServiceAtLocation",
+    "Taxonomy",
+    "TaxonomyTerm",
     "AuditEvent",
     "Contribution",
     "ContributionTag",

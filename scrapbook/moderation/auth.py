@@ -79,27 +79,29 @@ def sign_in(
     """Check the password; return the moderator, a session token (for the cookie) and CSRF token."""
     username = username.strip().lower()
     keys = (f"user:{username}", f"client:{client_key}")
-    if any(throttle.blocked(k) for k in keys):
-        wait = max(throttle.retry_after(k) for k in keys)
-        raise RateLimited(
-            "Too many failed sign-ins. Please wait a few minutes and try again.",
-            headers={"Retry-After": str(wait)},
-        )
+    # Every attempt is counted before the (memory-hungry) password check, atomically, so
+    # parallel guesses cannot slip past the limit; a correct one is taken back afterwards.
+    counted: list[str] = []
+    for key in keys:
+        if not throttle.try_hit(key):
+            for done in counted:
+                throttle.undo(done)
+            raise RateLimited(
+                "Too many failed sign-ins. Please wait a few minutes and try again.",
+                headers={"Retry-After": str(max(throttle.retry_after(k) for k in keys))},
+            )
+        counted.append(key)
     moderator = session.exec(select(Moderator).where(Moderator.username == username)).first()
     if moderator is None:
         burn_password_check(password)  # same cost either way: no username probing by timing
-    ok = (
-        moderator is not None
-        and not moderator.disabled
-        and verify_password(moderator.password_hash, password)
-    )
-    if not ok or moderator is None:
-        for k in keys:
-            throttle.hit(k)
+    # The password is checked even for a disabled account, so timing reveals nothing.
+    ok = moderator is not None and verify_password(moderator.password_hash, password)
+    if not ok or moderator is None or moderator.disabled:
         raise NotAuthenticated(
             "That username and password do not match.", code="invalid_credentials"
         )
     throttle.clear(keys[0])
+    throttle.undo(keys[1])
     session.execute(delete(ModeratorSession).where(col(ModeratorSession.expires_at) < _now()))
     assert moderator.pk is not None
     token, csrf = new_token(), new_token()

@@ -8,7 +8,8 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
 from scrapbook.contributions import service as intake
-from scrapbook.contributions.forms import FORM_OPENAPI, parse_create, read_files, read_submission
+from scrapbook.contributions.forms import FORM_OPENAPI, parse_create, read_submission
+from scrapbook.contributions.limits import client_key, intake_slot
 from scrapbook.contributions.schemas import ReceiptIssued
 from scrapbook.contributions.vocabulary import REGIONS, Channel, Kind, Status
 from scrapbook.core.deps import (
@@ -51,7 +52,7 @@ def sign_in(
     body: SignIn, request: Request, response: Response, session: SessionDep, settings: SettingsDep
 ) -> SignedIn:
     """Sign in; sets an HttpOnly session cookie and returns the CSRF token to send back."""
-    client = request.app.state.fingerprint(request.client.host if request.client else "unknown")
+    client = client_key(request)
     moderator, token, csrf = auth.sign_in(
         session, settings, request.app.state.signin_throttle, client, body.username, body.password
     )
@@ -62,7 +63,7 @@ def sign_in(
         path="/",
         httponly=True,
         samesite="strict",
-        secure=request.url.scheme == "https",
+        secure=request.url.scheme == "https" or settings.environment == "production",
     )
     return SignedIn(username=moderator.username, role=moderator.role, csrf_token=csrf)
 
@@ -114,23 +115,29 @@ async def enter_contribution(
     storage: StorageDep,
 ) -> ReceiptIssued:
     """Enter a contribution that arrived by post, email or social media (same form + channel)."""
-    form = await read_submission(request, settings)
-    data = parse_create(form)
-    files = await read_files(form)
-    raw_channel = form.one("channel") or ""
-    if raw_channel not in (Channel.email, Channel.post, Channel.social):
-        raise InvalidInput("channel must be one of: email, post, social.", code="invalid_channel")
-    return await run_in_threadpool(
-        lambda: intake.submit(
-            session,
-            storage,
-            settings,
-            data,
-            files,
-            channel=Channel(raw_channel),
-            entered_by=moderator,
-        )
-    )
+    async with intake_slot(request):
+        form = await read_submission(request, settings)
+        try:
+            data = parse_create(form, settings)
+            raw_channel = form.one("channel") or ""
+            if raw_channel not in (Channel.email, Channel.post, Channel.social):
+                raise InvalidInput(
+                    "channel must be one of: email, post, social.", code="invalid_channel"
+                )
+            files = form.file_objects()
+            return await run_in_threadpool(
+                lambda: intake.submit(
+                    session,
+                    storage,
+                    settings,
+                    data,
+                    files,
+                    channel=Channel(raw_channel),
+                    entered_by=moderator,
+                )
+            )
+        finally:
+            await form.close()
 
 
 @router.get("/contributions/{contribution_id}", response_model=ContributionModeratorView)

@@ -13,7 +13,7 @@ from scrapbook.models import AuditEvent, Contribution
 
 
 class SignIn(BaseModel):
-    username: str = Field(min_length=1, max_length=64)
+    username: str = Field(min_length=1, max_length=64, pattern=r"^[^\x00-\x1f]+$")
     password: str = Field(min_length=1, max_length=1024)
 
 

@@ -13,6 +13,7 @@ from scrapbook.contributions.vocabulary import REGIONS, Status
 from scrapbook.core import cursor as cursors
 from scrapbook.core.config import Settings
 from scrapbook.core.errors import Conflict, InvalidInput, NotFound
+from scrapbook.core.security import is_public_id
 from scrapbook.core.text import clean_optional, clean_tags, clean_text
 from scrapbook.gallery import search
 from scrapbook.models import AuditEvent, Contribution, ContributionTag, MediaAsset, Moderator
@@ -38,6 +39,8 @@ def _now() -> dt.datetime:
 
 
 def load(session: Session, contribution_id: str) -> Contribution:
+    if not is_public_id(contribution_id):
+        raise NotFound("There is no contribution with this id.")
     found = session.exec(
         select(Contribution).where(Contribution.id == contribution_id).options(*_LOAD)
     ).first()
@@ -62,11 +65,7 @@ def queue(
     if region:
         stmt = stmt.where(Contribution.region == region)
     if cursor:
-        risk, day_text, pk = cursors.decode(cursor, 3)
-        try:
-            day, risk, pk = dt.date.fromisoformat(str(day_text)), bool(risk), int(pk)
-        except (TypeError, ValueError) as exc:
-            raise InvalidInput("The cursor is not valid.", code="invalid_cursor") from exc
+        risk, day, pk = cursors.decode(cursor, ("bool", "date", "int"))
         at_risk, received, key = (
             col(Contribution.at_risk),
             col(Contribution.received_on),
@@ -129,6 +128,23 @@ def _audit(
             changes=changes,
         )
     )
+
+
+# What an audit entry may keep once its contribution is erased: nothing the person wrote.
+_CONTENT_FREE_CHANGES = frozenset({"status", "channel"})
+
+
+def erase_audit_content(session: Session, contribution_id: str) -> None:
+    """Keep who did what and when; drop reasons, notes and old/new values of the content."""
+    events = session.exec(select(AuditEvent).where(AuditEvent.contribution_id == contribution_id))
+    for event in events:
+        event.reason = None
+        if event.changes:
+            event.changes = {
+                name: value if name in _CONTENT_FREE_CHANGES else "erased"
+                for name, value in event.changes.items()
+            }
+        session.add(event)
 
 
 def decide(
@@ -244,12 +260,12 @@ def audit_log(
 ) -> AuditPage:
     """Newest first."""
     stmt = select(AuditEvent)
+    if contribution_id and not is_public_id(contribution_id):
+        raise InvalidInput("That is not a contribution id.", code="invalid_id")
     if contribution_id:
         stmt = stmt.where(AuditEvent.contribution_id == contribution_id)
     if cursor:
-        (before,) = cursors.decode(cursor, 1)
-        if not isinstance(before, int):
-            raise InvalidInput("The cursor is not valid.", code="invalid_cursor")
+        (before,) = cursors.decode(cursor, ("int",))
         stmt = stmt.where(col(AuditEvent.pk) < before)
     rows = list(session.exec(stmt.order_by(col(AuditEvent.pk).desc()).limit(limit + 1)).all())
     more = len(rows) > limit

@@ -383,3 +383,67 @@ def test_blank_optional_fields_are_treated_as_not_sent(client, moderator):
 
 def test_checkbox_consent_value_on_is_accepted(client):
     assert submit(client, consent="on").status_code == 202
+
+
+def test_hostile_markup_in_many_tag_fields_is_refused_quickly(client, app, settings):
+    hostile = "<a " + "b " * 5_000 + ">"
+    r = submit(client, tags=[hostile] * 11)
+    assert r.status_code == 422 and r.json()["error"] == "too_many_tags"
+    r = submit(client, tags=[hostile])
+    assert r.status_code == 422 and r.json()["error"] == "too_long"
+    nothing_stored(app, settings)
+
+
+def test_chunked_upload_without_length_is_capped_while_streaming(client, settings, app):
+    settings.image_bytes_max = 10_000
+    settings.images_max = 1
+    sent = 0
+
+    def body():
+        nonlocal sent
+        for _ in range(200):
+            sent += 64 * 1024
+            yield b"x" * (64 * 1024)
+
+    r = client.post("/api/contributions", content=body(),
+                    headers={"Content-Type": "multipart/form-data; boundary=x"})
+    assert r.status_code == 413 and r.json()["error"] == "too_large"
+    nothing_stored(app, settings)
+
+
+def test_every_attempt_counts_and_parallel_submissions_cannot_pass_the_limit(app, settings):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from fastapi.testclient import TestClient
+
+    app.state.submission_limiter.limit = 3
+    bad = submit(TestClient(app), title="x" * 500)
+    assert bad.status_code == 422  # a failed attempt counts too
+
+    def attempt(_):
+        with TestClient(app) as c:
+            return submit(c).status_code
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        codes = list(pool.map(attempt, range(8)))
+    assert sorted(codes) == [202, 202] + [429] * 6
+    assert count_rows(app, "contribution") == 2
+
+
+def test_when_every_intake_slot_is_busy_the_answer_is_a_clear_503(client, app, settings):
+    import asyncio
+
+    app.state.intake_slots = asyncio.Semaphore(0)
+    settings.intake_wait_seconds = 0.05
+    r = submit(client)
+    assert r.status_code == 503 and r.json()["error"] == "busy"
+    assert r.headers["Retry-After"] == "60"
+    nothing_stored(app, settings)
+
+
+@pytest.mark.parametrize(
+    "url", ["/api/gallery?tag=%00", "/api/gallery/a%00b", "/media/a%00b", "/api/receipts/%00"]
+)
+def test_nul_in_an_address_is_a_400_not_a_500(client, url):
+    r = client.get(url)
+    assert r.status_code == 400 and r.json()["error"] == "invalid_input"

@@ -39,3 +39,10 @@ def test_client_fingerprint_is_keyed_and_never_the_address():
     assert "203.0.113.9" not in a
     # a different instance (another day's secret) gives an unrelated value
     assert ClientFingerprint()("203.0.113.9") != a
+
+
+def test_ipv6_clients_count_by_their_64_and_mapped_ipv4_as_ipv4():
+    fp = ClientFingerprint()
+    assert fp("2001:db8:1:2:aaaa::1") == fp("2001:db8:1:2:ffff::9")
+    assert fp("2001:db8:1:2::1") != fp("2001:db8:1:3::1")
+    assert fp("::ffff:203.0.113.9") == fp("203.0.113.9")

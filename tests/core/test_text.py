@@ -57,3 +57,22 @@ def test_tags_split_lowercase_dedupe_and_limits():
         clean_tags([",".join(str(i) for i in range(11))], max_count=10, max_len=40)
     with pytest.raises(InvalidInput):
         clean_tags(["x" * 41], max_count=10, max_len=40)
+
+
+def test_entity_escaped_markup_cannot_be_smuggled_back_in():
+    assert clean_text("&lt;script&gt;alert(1)&lt;/script&gt; <3", field="t", max_len=99) == \
+        "alert(1) <3"
+    assert "<svg" not in clean_text("&#60;svg onload=alert(1)&#62; <", field="t", max_len=99)
+    assert clean_text("&amp;lt;b&amp;gt;hi", field="t", max_len=99) == "hi"
+    assert clean_text("AT&amp;T", field="t", max_len=99) == "AT&T"
+
+
+def test_lone_surrogates_are_removed():
+    assert clean_text("a\ud800b\udfffc", field="t", max_len=10) == "abc"
+
+
+def test_hopelessly_long_input_is_refused_before_any_markup_work():
+    hostile = "<a " + "b " * 120_000 + ">"
+    with pytest.raises(InvalidInput) as err:
+        clean_tags([hostile], max_count=10, max_len=40)
+    assert err.value.code == "too_long"

@@ -305,3 +305,86 @@ def test_malformed_decisions_are_422(client, moderator, payload):
     cid = submit(client).json()["id"]
     r = moderator.post(f"/api/admin/contributions/{cid}/decision", json=payload)
     assert r.status_code == 422 and r.json()["error"] == "invalid_input"
+
+
+def test_hostile_cursors_and_ids_are_4xx(moderator):
+    from scrapbook.core import cursor
+
+    for bad in ([1, "2020-01-01", 10**30], [1, "2020-01-01", 1.5], [2, "2020-01-01", 1],
+                [1, "not a date", 1]):
+        r = moderator.get("/api/admin/queue", params={"cursor": cursor.encode(bad)})
+        assert r.status_code == 422, bad
+    r = moderator.get("/api/admin/audit", params={"cursor": cursor.encode([10**30])})
+    assert r.status_code == 422
+    assert moderator.get("/api/admin/audit", params={"contribution_id": "x" * 40}).status_code \
+        == 422
+    assert moderator.get("/api/admin/contributions/a%00").status_code == 400
+    r = moderator.post("/api/admin/session", json={"username": "a\u0000", "password": "x"})
+    assert r.status_code == 422
+
+
+def test_a_disabled_account_is_refused_even_with_a_live_session(app, db):
+    from sqlmodel import select
+
+    from scrapbook.models import Moderator
+
+    make_moderator(app, "kim")
+    c = sign_in(app, "kim")
+    with db() as session:
+        kim = session.exec(select(Moderator).where(Moderator.username == "kim")).one()
+        kim.disabled = True  # the flag alone, sessions left in place
+        session.add(kim)
+    assert c.get("/api/admin/queue").status_code == 401
+
+
+def test_parallel_wrong_passwords_cannot_pass_the_throttle(app):
+    from concurrent.futures import ThreadPoolExecutor
+
+    make_moderator(app, "kim")
+
+    def attempt(_):
+        with TestClient(app) as c:
+            return c.post("/api/admin/session",
+                          json={"username": "kim", "password": "wrong guess"}).status_code
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        codes = list(pool.map(attempt, range(12)))
+    limit = app.state.settings.signin_failures_max
+    assert codes.count(401) == limit and codes.count(429) == 12 - limit
+
+
+def test_a_correct_sign_in_does_not_use_up_the_allowance(app):
+    make_moderator(app, "kim")
+    for _ in range(app.state.settings.signin_failures_max + 2):
+        sign_in(app, "kim").close()
+
+
+def test_session_cookie_is_secure_in_production(app):
+    make_moderator(app, "kim")
+    app.state.settings.environment = "production"
+    r = TestClient(app).post("/api/admin/session", json={"username": "kim", "password": PASSWORD})
+    assert "secure" in r.headers["set-cookie"].lower()
+
+
+def test_two_moderators_deciding_at_once_one_wins_one_gets_409(client, app):
+    from concurrent.futures import ThreadPoolExecutor
+
+    make_moderator(app, "ann")
+    make_moderator(app, "bob")
+    clients = [sign_in(app, "ann"), sign_in(app, "bob")]
+    for _ in range(3):
+        cid = submit(client).json()["id"]
+        version = clients[0].get(f"/api/admin/contributions/{cid}").json()["version"]
+
+        def decide(pair, cid=cid, version=version):
+            c, action = pair
+            return c.post(f"/api/admin/contributions/{cid}/decision",
+                          json={"action": action, "version": version}).status_code
+
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            codes = sorted(pool.map(decide, zip(clients, ["approve", "hold"], strict=True)))
+        assert codes == [200, 409]
+        final = clients[0].get(f"/api/admin/contributions/{cid}").json()
+        assert final["version"] == version + 1
+        public = client.get(f"/api/gallery/{cid}").status_code
+        assert (final["status"], public) in {("approved", 200), ("held", 404)}

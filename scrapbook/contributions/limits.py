@@ -1,0 +1,48 @@
+"""Guards on intake: per-client submission counts and how many submissions run at once."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import Request
+
+from scrapbook.core.errors import RateLimited, ServiceBusy
+
+
+def client_key(request: Request) -> str:
+    """A keyed, daily-rotating hash of the client's address; the address itself is never kept."""
+    return request.app.state.fingerprint(request.client.host if request.client else "unknown")
+
+
+def count_submission(request: Request) -> None:
+    """Count this attempt against the client's hourly allowance, or refuse it (429)."""
+    limiter = request.app.state.submission_limiter
+    key = client_key(request)
+    if not limiter.try_hit(key):
+        raise RateLimited(
+            "You have sent a lot in the last hour. Please try again a little later.",
+            headers={"Retry-After": str(limiter.retry_after(key))},
+        )
+
+
+@asynccontextmanager
+async def intake_slot(request: Request) -> AsyncIterator[None]:
+    """Hold one of the few intake slots while a submission is read and processed.
+
+    Bounds memory and CPU (uploads are held and images decoded) however many arrive at once.
+    """
+    settings = request.app.state.settings
+    slots: asyncio.Semaphore = request.app.state.intake_slots
+    try:
+        await asyncio.wait_for(slots.acquire(), timeout=settings.intake_wait_seconds)
+    except TimeoutError:
+        raise ServiceBusy(
+            "Lots of people are sending things right now. Please try again in a minute.",
+            headers={"Retry-After": "60"},
+        ) from None
+    try:
+        yield
+    finally:
+        slots.release()
