@@ -27,7 +27,7 @@ async def submit_contribution(
         try:
             data = parse_create(form, settings)
             if data.website:
-                return service.decoy_receipt()
+                return await run_in_threadpool(service.decoy_receipt, session, data)
             return await run_in_threadpool(
                 service.submit, session, storage, settings, data, form.file_objects()
             )

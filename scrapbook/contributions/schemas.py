@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from typing import Any
 
 from pydantic import BaseModel, Field, field_validator
 
@@ -59,11 +60,19 @@ class ContributionCreate(ContributionBase):
         return value
 
 
+class Support(BaseModel):
+    """Where to turn now: Scrapbook is not a crisis service."""
+
+    message: str
+    helplines: list[dict[str, Any]]
+
+
 class ReceiptIssued(BaseModel):
     id: str
     status: str
     receipt: str = Field(description="Shown only this once: keep it to check or withdraw.")
     status_url: str
+    support: Support
 
 
 class ReceiptStatus(BaseModel):
@@ -76,3 +85,4 @@ class ReceiptStatus(BaseModel):
     public_reason: str | None
     public_url: str | None
     api_url: str | None
+    support: Support

@@ -9,12 +9,24 @@ from typing import BinaryIO
 from sqlalchemy.orm import selectinload
 from sqlmodel import Session, select
 
-from scrapbook.contributions.schemas import ContributionCreate, ReceiptIssued, ReceiptStatus
-from scrapbook.contributions.vocabulary import Channel, Kind, Status
+from scrapbook.contributions.schemas import (
+    ContributionCreate,
+    ReceiptIssued,
+    ReceiptStatus,
+    Support,
+)
+from scrapbook.contributions.vocabulary import (
+    CARE_MESSAGE,
+    NOT_A_CRISIS_SERVICE,
+    Channel,
+    Kind,
+    Status,
+)
 from scrapbook.core.config import Settings
 from scrapbook.core.errors import InvalidInput, NotFound
 from scrapbook.core.security import hash_receipt, new_public_id, new_receipt_code
 from scrapbook.core.text import clean_optional, clean_tags, clean_text
+from scrapbook.directory.helplines import site_helplines
 from scrapbook.gallery import search
 from scrapbook.media import service as media
 from scrapbook.media.storage import Storage
@@ -31,11 +43,24 @@ def status_url(code: str) -> str:
     return f"/api/receipts/{code}"
 
 
-def decoy_receipt() -> ReceiptIssued:
+def support_for(session: Session, at_risk: bool) -> Support:
+    """Helplines from the directory, with a word of care first when the words suggest risk."""
+    return Support(
+        message=f"{CARE_MESSAGE} {NOT_A_CRISIS_SERVICE}" if at_risk else NOT_A_CRISIS_SERVICE,
+        helplines=site_helplines(session),
+    )
+
+
+def decoy_receipt(session: Session, data: ContributionCreate) -> ReceiptIssued:
     """What a bot that filled the honeypot sees: a normal-looking answer, nothing stored."""
     code = new_receipt_code()
+    at_risk = suggests_risk(data.title, data.body, data.content_warning, *data.tags)
     return ReceiptIssued(
-        id=new_public_id(), status=Status.pending, receipt=code, status_url=status_url(code)
+        id=new_public_id(),
+        status=Status.pending,
+        receipt=code,
+        status_url=status_url(code),
+        support=support_for(session, at_risk),
     )
 
 
@@ -132,7 +157,11 @@ def submit(
         )
     session.flush()
     return ReceiptIssued(
-        id=contribution.id, status=contribution.status, receipt=code, status_url=status_url(code)
+        id=contribution.id,
+        status=contribution.status,
+        receipt=code,
+        status_url=status_url(code),
+        support=support_for(session, contribution.at_risk),
     )
 
 
@@ -167,6 +196,7 @@ def receipt_status(session: Session, code: str) -> ReceiptStatus:
         public_reason=c.public_reason,
         public_url=f"/contributions/{c.id}" if public else None,
         api_url=f"/api/gallery/{c.id}" if public else None,
+        support=support_for(session, c.at_risk),
     )
 
 

@@ -105,28 +105,12 @@ WRITING_PROMPTS: list[str] = [
     "Draw, photograph or describe an object that keeps you company.",
 ]
 
-# Shown wherever someone might need them. Scrapbook is not a crisis service.
-HELPLINES: list[dict[str, str]] = [
-    {
-        "name": "Samaritans",
-        "how": "Call 116 123, free, any time, day or night",
-        "phone": "116 123",
-        "url": "https://www.samaritans.org/",
-    },
-    {
-        "name": "Shout",
-        "how": "Text SHOUT to 85258, free, any time",
-        "text": "85258",
-        "url": "https://giveusashout.org/",
-    },
-    {
-        "name": "NHS 111",
-        "how": "Call 111 and choose the mental health option, any time",
-        "phone": "111",
-        "url": "https://111.nhs.uk/",
-    },
-]
 NOT_A_CRISIS_SERVICE = (
     "Scrapbook is not a crisis service and nobody watches it around the clock. "
     "If you are in danger now, call 999."
+)
+
+CARE_MESSAGE = (
+    "Thank you for trusting us with this. Some of what you wrote sounds very hard. "
+    "You don't have to wait for us: the people below are there to listen, free, right now."
 )

@@ -447,3 +447,24 @@ def test_when_every_intake_slot_is_busy_the_answer_is_a_clear_503(client, app, s
 def test_nul_in_an_address_is_a_400_not_a_500(client, url):
     r = client.get(url)
     assert r.status_code == 400 and r.json()["error"] == "invalid_input"
+
+
+def test_receipts_carry_helplines_and_a_word_of_care_when_it_sounds_hard(client):
+    calm = submit(client, body="The garden was quiet today.").json()
+    numbers = " ".join(str(h) for h in calm["support"]["helplines"])
+    for number in ("116 123", "85258", "111"):
+        assert number in numbers
+    assert "not a crisis service" in calm["support"]["message"]
+    assert "sounds very hard" not in calm["support"]["message"]
+
+    hard = submit(client, body="Most nights I want to die.").json()
+    assert "sounds very hard" in hard["support"]["message"]
+    status = client.get(hard["status_url"]).json()
+    assert "sounds very hard" in status["support"]["message"]
+    assert status["support"]["helplines"] == hard["support"]["helplines"]
+
+
+def test_the_honeypot_answer_has_the_same_shape_as_a_real_one(client):
+    real = submit(client).json()
+    decoy = submit(client, website="x").json()
+    assert set(decoy) == set(real) and set(decoy["support"]) == set(real["support"])
