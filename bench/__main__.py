@@ -93,6 +93,7 @@ def seed(url: str, rows: int) -> None:
                     "channel": "web",
                     "received_on": today - dt.timedelta(days=i // 20),
                     "published_on": today - dt.timedelta(days=i // 20),
+                    "published_seq": rows - i,
                     "receipt_hash": hash_token(new_public_id()),
                     "at_risk": False,
                     "version": 1,
@@ -101,9 +102,10 @@ def seed(url: str, rows: int) -> None:
         conn.execute(
             text(
                 "INSERT INTO contribution (id, kind, form, title, body, region, licence, status, "
-                "channel, received_on, published_on, receipt_hash, at_risk, version) VALUES (:id, "
+                "channel, received_on, published_on, published_seq, receipt_hash, at_risk, "
+                "version) VALUES (:id, "
                 ":kind, :form, :title, :body, :region, :licence, :status, :channel, :received_on, "
-                ":published_on, :receipt_hash, :at_risk, :version)"
+                ":published_on, :published_seq, :receipt_hash, :at_risk, :version)"
             ),
             batch,
         )

@@ -56,16 +56,16 @@ def list_gallery(
     if q and (clause := search.matches(session, q)) is not None:
         stmt = stmt.where(clause)
     if cursor:
-        day, last_id = cursors.decode(cursor, ("date", "id"))
-        published = col(Contribution.published_on)
+        seq, last_id = cursors.decode(cursor, ("int", "id"))
+        published = col(Contribution.published_seq)
         stmt = stmt.where(
-            or_(published < day, and_(published == day, col(Contribution.id) < str(last_id)))
+            or_(published < seq, and_(published == seq, col(Contribution.id) < last_id))
         )
-    stmt = stmt.order_by(col(Contribution.published_on).desc(), col(Contribution.id).desc())
+    stmt = stmt.order_by(col(Contribution.published_seq).desc(), col(Contribution.id).desc())
     rows = list(session.exec(stmt.limit(limit + 1)).all())
     more = len(rows) > limit
     rows = rows[:limit]
-    next_cursor = cursors.encode([rows[-1].published_on, rows[-1].id]) if more and rows else None
+    next_cursor = cursors.encode([rows[-1].published_seq, rows[-1].id]) if more and rows else None
     return GalleryPage(items=[ContributionPublic.of(c) for c in rows], next_cursor=next_cursor)
 
 

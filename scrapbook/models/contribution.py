@@ -29,6 +29,8 @@ class Contribution(SQLModel, table=True):
     # Only the day: no finer submission time is ever stored.
     received_on: dt.date
     published_on: dt.date | None = Field(default=None, index=True)
+    # Publication order (newest first in the gallery) without storing any time of day.
+    published_seq: int | None = Field(default=None, index=True)
     public_reason: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     moderator_note: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     receipt_hash: str = Field(unique=True, index=True, max_length=64)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import and_, or_, update
+from sqlalchemy import and_, func, or_, update
 from sqlalchemy.orm import selectinload
 from sqlmodel import Session, col, select
 
@@ -130,6 +130,12 @@ def _audit(
     )
 
 
+def _next_published_seq(session: Session) -> int:
+    # Two approvals at the same instant may share a number; the gallery then orders by id.
+    latest = session.exec(select(func.max(Contribution.published_seq))).one()
+    return (latest or 0) + 1
+
+
 # What an audit entry may keep once its contribution is erased: nothing the person wrote.
 _CONTENT_FREE_CHANGES = frozenset({"status", "channel"})
 
@@ -175,10 +181,12 @@ def decide(
     if note is not None:
         c.moderator_note = note
     if c.status == Status.approved:
-        c.published_on = c.published_on if before == Status.approved else _now().date()
+        if before != Status.approved:
+            c.published_on = _now().date()
+            c.published_seq = _next_published_seq(session)
         search.index(session, c)
     else:
-        c.published_on = None
+        c.published_on = c.published_seq = None
         search.unindex(session, c)
     if c.status in (Status.approved, Status.rejected):
         c.contact_email = None  # only needed until a decision is made

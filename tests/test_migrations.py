@@ -1,0 +1,57 @@
+"""Migrations on a fresh SQLite database: up, down and up again; data kept across 0003."""
+
+from __future__ import annotations
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import create_engine, inspect, text
+
+from scrapbook.cli import ROOT
+
+
+def _config(url: str) -> Config:
+    cfg = Config(str(ROOT / "alembic.ini"))
+    cfg.set_main_option("script_location", str(ROOT / "alembic"))
+    cfg.attributes["database_url"] = url
+    return cfg
+
+
+def test_upgrade_downgrade_upgrade(tmp_path):
+    url = f"sqlite:///{tmp_path / 'm.db'}"
+    cfg = _config(url)
+    command.upgrade(cfg, "head")
+    command.downgrade(cfg, "base")
+    engine = create_engine(url)
+    assert set(inspect(engine).get_table_names()) <= {"alembic_version"}
+    command.upgrade(cfg, "head")
+    assert "contribution" in inspect(engine).get_table_names()
+    engine.dispose()
+
+
+def test_publication_order_is_backfilled_by_day_then_arrival(tmp_path):
+    url = f"sqlite:///{tmp_path / 'm.db'}"
+    cfg = _config(url)
+    command.upgrade(cfg, "0002")
+    engine = create_engine(url)
+    rows = [
+        ("a" * 16, "2026-01-02"),
+        ("b" * 16, "2026-01-01"),
+        ("c" * 16, "2026-01-02"),
+        ("d" * 16, None),
+    ]
+    with engine.begin() as conn:
+        for i, (cid, day) in enumerate(rows):
+            conn.execute(
+                text(
+                    "INSERT INTO contribution (id, kind, form, title, body, licence, status,"
+                    " channel, received_on, published_on, receipt_hash, at_risk, version)"
+                    " VALUES (:id, 'text', 'poem', '', 'x', 'cc-by-4.0', :status, 'web',"
+                    " '2026-01-01', :day, :hash, 0, 1)"
+                ),
+                {"id": cid, "day": day, "status": "approved" if day else "pending", "hash": str(i)},
+            )
+    command.upgrade(cfg, "head")
+    with engine.connect() as conn:
+        seq = dict(conn.execute(text("SELECT id, published_seq FROM contribution")).all())
+    engine.dispose()
+    assert seq == {"b" * 16: 1, "a" * 16: 2, "c" * 16: 3, "d" * 16: None}
