@@ -3,8 +3,12 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# Browser tests: axe-core from npm (committed lock file, git-ignored node_modules) and Debian's
+# Chromium. Playwright's own browser download is never used.
+AXE := tests/frontend/node_modules/axe-core/axe.min.js
+CHROMIUM := $(shell command -v chromium 2>/dev/null)
 
-.PHONY: run test test-postgres lint bench install migrate clean
+.PHONY: run test test-browser browser-deps test-postgres lint bench install migrate clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -20,8 +24,21 @@ migrate: $(STAMP)
 run: $(STAMP)
 	$(BIN)/scrapbook serve --host 127.0.0.1 --port 8000
 
-test: $(STAMP)
+$(AXE): tests/frontend/package.json tests/frontend/package-lock.json
+	npm ci --prefix tests/frontend --no-audit --no-fund
+	touch $(AXE)
+
+# Everything the browser tests need on a fresh machine (apt-get needs root, as in CI).
+browser-deps: $(AXE)
+	command -v chromium >/dev/null 2>&1 || \
+	  { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; }
+
+# Without Chromium the browser tests skip themselves, so axe is only fetched when they can run.
+test: $(STAMP) $(if $(CHROMIUM),$(AXE))
 	$(BIN)/python -m pytest
+
+test-browser: $(STAMP) browser-deps
+	$(BIN)/python -m pytest tests/frontend
 
 lint: $(STAMP)
 	$(BIN)/ruff check scrapbook tests alembic bench

@@ -51,6 +51,7 @@ def contribution_page(contribution_id: str) -> FileResponse:
 
 
 @router.get("/api/{rest:path}")
+@router.get("/openreferral/{rest:path}")
 def unknown_api_path(rest: str, request: Request) -> None:
     """Unknown API paths stay JSON errors rather than the website's friendly 404 page."""
     for route in request.app.router.routes:

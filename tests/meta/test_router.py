@@ -51,3 +51,11 @@ def test_api_docs_are_served_without_the_page_csp(client):
     assert r.status_code == 200 and "swagger" in r.text.lower()
     assert "content-security-policy" not in r.headers
     assert client.get("/openapi.json").json()["info"]["title"] == "Scrapbook"
+
+
+def test_unknown_api_and_openreferral_paths_are_json_404s(client):
+    for url in ("/api/nope/deeper", "/openreferral/nope"):
+        r = client.get(url)
+        assert r.status_code == 404 and r.headers["content-type"] == "application/json", url
+        assert set(r.json()) == {"error", "detail"}
+    assert client.get("/no-such-page").headers["content-type"].startswith("text/html")

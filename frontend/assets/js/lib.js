@@ -1,0 +1,158 @@
+// Shared helpers for every page: safe element building, the API, /api/meta, easy read.
+// User text is only ever inserted with textContent (through el()), never as HTML.
+
+const EASY_KEY = "scrapbook:easy-read";
+
+/** Build an element. attrs: plain attributes, plus `text`, `class`, `hidden` and on* handlers. */
+export function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [key, value] of Object.entries(attrs || {})) {
+    if (value === null || value === undefined || value === false) continue;
+    if (key === "text") node.textContent = value;
+    else if (key === "class") node.className = value;
+    else if (key.startsWith("on") && typeof value === "function") node.addEventListener(key.slice(2), value);
+    else if (value === true) node.setAttribute(key, "");
+    else node.setAttribute(key, String(value));
+  }
+  for (const child of children.flat()) {
+    if (child === null || child === undefined || child === false) continue;
+    node.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+  return node;
+}
+
+/** Standard and easy-read wording side by side; CSS shows the one that applies. */
+export function words(standard, easy) {
+  return [el("span", { class: "std", text: standard }), el("span", { class: "easy", text: easy || standard })];
+}
+
+export class ApiError extends Error {
+  constructor(status, code, detail) {
+    super(detail || code || `HTTP ${status}`);
+    this.status = status;
+    this.code = code;
+    this.detail = detail;
+  }
+}
+
+/** fetch() the JSON API; throws ApiError with the API's {error, detail}. */
+export async function api(path, { method = "GET", json, headers = {}, signal } = {}) {
+  const init = { method, headers: { Accept: "application/json", ...headers }, credentials: "same-origin", signal };
+  if (json !== undefined) {
+    init.body = JSON.stringify(json);
+    init.headers["Content-Type"] = "application/json";
+  }
+  let response;
+  try {
+    response = await fetch(path, init);
+  } catch (err) {
+    if (err.name === "AbortError") throw err;
+    throw new ApiError(0, "network", "We could not reach Scrapbook. Please check your connection and try again.");
+  }
+  if (response.status === 204) return null;
+  let body = null;
+  try { body = await response.json(); } catch (e) { body = null; }
+  if (!response.ok) {
+    throw new ApiError(response.status, body && body.error, (body && body.detail) ||
+      "Something went wrong on our side. Please try again.");
+  }
+  return body;
+}
+
+let metaPromise = null;
+/** GET /api/meta once per page. */
+export function getMeta() {
+  if (!metaPromise) metaPromise = api("/api/meta");
+  return metaPromise;
+}
+
+export function regionName(meta, code) {
+  const found = meta && meta.regions.find((r) => r.code === code);
+  return found ? found.name : code;
+}
+
+export function licenceOf(meta, code) {
+  return (meta && meta.licences.find((l) => l.code === code)) || { code, name: code, explanation: "", url: "" };
+}
+
+const FORM_LABELS = { poem: "Poem", story: "Story", letter: "Letter", note: "Note", essay: "Essay", song: "Song",
+  drawing: "Drawing", painting: "Painting", photo: "Photo", meme: "Meme", film: "Film", other: "Something else" };
+export function formLabel(code) {
+  return FORM_LABELS[code] || (code ? code.charAt(0).toUpperCase() + code.slice(1) : "");
+}
+
+const KIND_LABELS = { text: "Writing", image: "Pictures", audio: "Sound", video: "Video" };
+export function kindLabel(code) { return KIND_LABELS[code] || code; }
+
+export function formatDate(iso) {
+  if (!iso) return "";
+  const d = new Date(`${iso}T12:00:00Z`);
+  if (Number.isNaN(d.getTime())) return iso;
+  return d.toLocaleDateString("en-GB", { day: "numeric", month: "long", year: "numeric", timeZone: "UTC" });
+}
+
+/** Say something to screen-reader users through the page's polite live region. */
+export function announce(message) {
+  let region = document.getElementById("live");
+  if (!region) {
+    region = el("div", { id: "live", class: "visually-hidden", "aria-live": "polite", "aria-atomic": "true" });
+    document.body.append(region);
+  }
+  region.textContent = "";
+  window.setTimeout(() => { region.textContent = message; }, 50);
+}
+
+function setEasyRead(on) {
+  document.documentElement.classList.toggle("easy-read", on);
+  try { window.localStorage.setItem(EASY_KEY, on ? "on" : "off"); } catch (e) { /* not persisted */ }
+  for (const button of document.querySelectorAll(".easy-read-toggle")) {
+    button.setAttribute("aria-pressed", on ? "true" : "false");
+  }
+}
+
+/** Wire the header: easy-read toggle state and behaviour. */
+export function initChrome() {
+  const on = document.documentElement.classList.contains("easy-read");
+  for (const button of document.querySelectorAll(".easy-read-toggle")) {
+    button.setAttribute("aria-pressed", on ? "true" : "false");
+    button.addEventListener("click", () => {
+      const next = !document.documentElement.classList.contains("easy-read");
+      setEasyRead(next);
+      announce(next ? "Easy read is on: simpler words and bigger text." : "Easy read is off.");
+    });
+  }
+}
+
+/** Move focus to an element that is not normally focusable (a heading, a notice). */
+export function focusOn(node) {
+  if (!node) return;
+  if (!node.hasAttribute("tabindex")) node.setAttribute("tabindex", "-1");
+  node.focus();
+}
+
+/** Only web and same-site links from API data become hrefs (never javascript: or data:). */
+export function safeUrl(url) {
+  if (typeof url !== "string") return null;
+  return /^https?:\/\//i.test(url) || (url.startsWith("/") && !url.startsWith("//")) ? url : null;
+}
+
+/**
+ * The API's `support` block on receipts: a word of care and helplines when the words suggest
+ * someone may be struggling. Returns null when it only repeats the standing notice.
+ */
+export function careNotice(support, standing) {
+  if (!support || !support.message || support.message === standing) return null;
+  const tel = (n) => `tel:${String(n).replace(/[^0-9+]/g, "")}`;
+  return el("div", { class: "crisis care" },
+    el("h3", { text: "You don't have to wait for us" }),
+    el("p", { text: support.message }),
+    el("ul", {}, (support.helplines || []).map((h) => el("li", {},
+      el("strong", { text: h.name }), `: ${h.how || ""} `,
+      h.phone ? el("a", { href: tel(h.phone), text: `Call ${h.phone}` }) : null,
+      h.phone && h.text ? " · " : null,
+      h.text ? el("a", { href: `sms:${String(h.text).replace(/\s/g, "")}`, text: `Text ${h.text}` }) : null))));
+}
+
+export function params() {
+  return new URLSearchParams(window.location.search);
+}

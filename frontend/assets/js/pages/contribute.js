@@ -1,0 +1,473 @@
+// Contribute: one form that adapts to what is being shared, checks files against /api/meta
+// before anything is sent, shows progress per file with cancel, then the receipt, once.
+import { announce, careNotice, el, focusOn, formLabel, formatDate, getMeta, initChrome } from "../lib.js";
+import { buildMultipart, rangeProgress, send } from "../upload.js";
+
+initChrome();
+
+const KINDS = {
+  text: { label: "Writing", hint: "a poem, letter, note, story…", files: false,
+    forms: ["poem", "letter", "note", "story", "essay", "song", "other"],
+    body: "Your writing", bodyHint: "Write as much or as little as you like. Line breaks are kept, so poems keep their shape." },
+  image: { label: "Pictures", hint: "a drawing, painting, photo…", files: true, noun: "picture",
+    forms: ["drawing", "painting", "photo", "meme", "poem", "letter", "note", "other"],
+    body: "Words to go with your pictures (optional)", bodyHint: "For example, what the picture means to you." },
+  audio: { label: "Sound", hint: "a song, a spoken poem…", files: true, noun: "recording",
+    forms: ["song", "poem", "story", "letter", "other"],
+    body: "Transcript: the words that are spoken or sung", bodyHint: "This lets people who cannot hear it share it too." },
+  video: { label: "Video", hint: "a short film…", files: true, noun: "video",
+    forms: ["film", "other"],
+    body: "Transcript or description of the video", bodyHint: "Say what is said and shown, for people who cannot see or hear it." },
+};
+const DEFAULT_ACCEPT = { types: ["image/jpeg", "image/png", "image/webp", "image/gif", "image/heic"],
+  max_bytes: 20 * 1024 * 1024, max_files: 6 };
+const EXTENSION_TYPES = { heic: "image/heic", heif: "image/heic", jpg: "image/jpeg", jpeg: "image/jpeg",
+  png: "image/png", webp: "image/webp", gif: "image/gif" };
+const TYPE_NAMES = { "image/jpeg": "JPEG", "image/png": "PNG", "image/webp": "WebP", "image/gif": "GIF", "image/heic": "HEIC" };
+const DEFAULT_LIMITS = { title: 200, body: 20000, display_name: 80, content_warning: 200, alt_text: 1000, tags: 10, tag: 40 };
+
+const form = document.getElementById("contribute-form");
+const formArea = document.getElementById("form-area");
+const summary = document.getElementById("error-summary");
+const notice = document.getElementById("form-notice");
+const fileInput = document.getElementById("files");
+const fileList = document.getElementById("file-list");
+const sending = document.getElementById("sending");
+const receipt = document.getElementById("receipt");
+
+let meta = null;
+let limits = DEFAULT_LIMITS;
+let chosen = []; // { key, file, type, preview, alt (textarea) }
+let nextKey = 1;
+let current = null; // the running upload
+
+const mb = (bytes) => `${Math.round((bytes / 1_000_000) * 10) / 10} MB`;
+const kind = () => form.elements.kind.value || "text";
+const accepted = () => (meta && meta.accepted && meta.accepted[kind()]) || DEFAULT_ACCEPT;
+
+// --- Setting the form up from /api/meta -------------------------------------------------------
+
+function setUpKinds() {
+  const container = document.getElementById("kind-choices");
+  for (const k of meta.kinds) {
+    if (document.getElementById(`kind-${k}`) || !KINDS[k]) continue;
+    // Audio and video appear only once the API lists them.
+    container.append(el("div", { class: "choice" },
+      el("input", { type: "radio", name: "kind", id: `kind-${k}`, value: k }),
+      el("label", { for: `kind-${k}` }, `${KINDS[k].label} `, el("span", { class: "hint", text: KINDS[k].hint }))));
+  }
+  for (const input of container.querySelectorAll("input")) {
+    if (!meta.kinds.includes(input.value)) input.closest(".choice").remove();
+  }
+}
+
+function setUpForms() {
+  const select = document.getElementById("form");
+  const known = meta ? meta.forms : KINDS.text.forms;
+  const preferred = KINDS[kind()].forms.filter((f) => known.includes(f));
+  const mapped = new Set(Object.values(KINDS).flatMap((k) => k.forms));
+  const extra = known.filter((f) => !mapped.has(f));
+  const before = select.value;
+  select.replaceChildren(...[...preferred, ...extra].map((f) => el("option", { value: f, text: formLabel(f) })));
+  if ([...select.options].some((o) => o.value === before)) select.value = before;
+}
+
+function setUpRegions() {
+  const select = document.getElementById("region");
+  for (const r of meta.regions) select.append(el("option", { value: r.code, text: r.name }));
+}
+
+function setUpLicences() {
+  const container = document.getElementById("licence-choices");
+  const chosenBefore = form.elements.licence.value || "all-rights-reserved";
+  // The default (most protective) choice first.
+  const ordered = [...meta.licences].sort((a, b) => (b.code === "all-rights-reserved") - (a.code === "all-rights-reserved"));
+  container.replaceChildren(...ordered.map((l) => {
+    const id = `licence-${l.code}`;
+    return el("div", { class: "choice" },
+      el("input", { type: "radio", name: "licence", id, value: l.code, checked: l.code === chosenBefore }),
+      el("label", { for: id }, `${l.name} `, el("span", { class: "hint", text: l.explanation })));
+  }));
+  if (!form.elements.licence.value && meta.licences.length) container.querySelector("input").checked = true;
+}
+
+function describeAccepted() {
+  const acc = accepted();
+  const names = acc.types.map((t) => TYPE_NAMES[t] || t.split("/").pop().toUpperCase());
+  const noun = KINDS[kind()].noun || "file";
+  document.getElementById("files-label").textContent = `Your ${noun}s`;
+  document.getElementById("files-hint").textContent =
+    `Choose up to ${acc.max_files} ${noun}${acc.max_files === 1 ? "" : "s"} (${names.join(", ")}), ` +
+    `${acc.max_files === 1 ? "" : "each "}up to ${mb(acc.max_bytes)}. ` +
+    "We remove hidden details, such as where a photo was taken, before anyone sees it.";
+  fileInput.accept = [...acc.types, ...(acc.types.includes("image/heic") ? [".heic", ".heif"] : [])].join(",");
+}
+
+function applyKind() {
+  const k = KINDS[kind()];
+  document.getElementById("files-field").hidden = !k.files;
+  document.getElementById("body-label").textContent = k.body;
+  document.getElementById("body-hint").textContent = k.bodyHint;
+  if (k.files) describeAccepted();
+  setUpForms();
+  renderFiles();
+}
+
+// --- Files --------------------------------------------------------------------------------------
+
+function typeOf(file) {
+  if (file.type) return file.type === "image/heif" ? "image/heic" : file.type;
+  const ext = (file.name.split(".").pop() || "").toLowerCase();
+  return EXTENSION_TYPES[ext] || "";
+}
+
+function addFiles(files) {
+  const acc = accepted();
+  const problems = [];
+  for (const file of files) {
+    const type = typeOf(file);
+    if (!acc.types.includes(type)) {
+      problems.push(`“${file.name}” is not a kind of file we can take. Please choose a ${acc.types.map((t) => TYPE_NAMES[t] || t).join(", ")} file.`);
+    } else if (file.size > acc.max_bytes) {
+      problems.push(`“${file.name}” is ${mb(file.size)}, more than the ${mb(acc.max_bytes)} limit. Try a smaller copy.`);
+    } else if (file.size === 0) {
+      problems.push(`“${file.name}” is empty.`);
+    } else if (chosen.length >= acc.max_files) {
+      problems.push(`“${file.name}” was not added: you can share up to ${acc.max_files} at a time.`);
+    } else {
+      chosen.push({ key: nextKey++, file, type, preview: type.startsWith("image/") && type !== "image/heic" ? URL.createObjectURL(file) : "", altValue: "" });
+    }
+  }
+  fileInput.value = "";
+  clearFieldError("files");
+  if (problems.length) setFieldError("files", problems.join(" "));
+  renderFiles();
+  announce(`${chosen.length} ${KINDS[kind()].noun || "file"}${chosen.length === 1 ? "" : "s"} chosen.`);
+}
+
+function removeFile(key) {
+  const index = chosen.findIndex((c) => c.key === key);
+  if (index < 0) return;
+  const [gone] = chosen.splice(index, 1);
+  if (gone.preview) URL.revokeObjectURL(gone.preview);
+  renderFiles();
+  announce(`Removed ${gone.file.name}.`);
+  focusOn(fileInput);
+}
+
+function renderFiles() {
+  const describe = kind() === "image";
+  fileList.replaceChildren(...chosen.map((c, i) => {
+    const altId = `alt-${c.key}`;
+    const hintId = `${altId}-hint`;
+    const alt = el("textarea", { id: altId, name: "alt_text", rows: "3", "aria-describedby": hintId });
+    alt.value = c.altValue;
+    alt.addEventListener("input", () => { c.altValue = alt.value; });
+    c.alt = alt;
+    return el("li", { class: "file-item" },
+      c.preview ? el("img", { src: c.preview, alt: "" }) : el("span", { "aria-hidden": "true" }),
+      el("div", {},
+        el("p", { class: "file-name", text: `${i + 1}. ${c.file.name} (${mb(c.file.size)})` }),
+        describe ? el("div", { class: "field", id: `${altId}-field` },
+          el("label", { for: altId, text: `Describe picture ${i + 1} (optional)` }),
+          el("span", { class: "hint", id: hintId },
+            "In a sentence or two, say what is in it and how it feels, for people who cannot see it. " +
+            "For example: “A rainy window with a single mug on the sill.” If you're not sure, a moderator will help."),
+          alt) : null,
+        el("div", { class: "actions" },
+          el("button", { type: "button", class: "secondary", onclick: () => removeFile(c.key) },
+            "Remove ", el("span", { class: "visually-hidden", text: c.file.name })))));
+  }));
+}
+
+// --- Errors -------------------------------------------------------------------------------------
+
+function inputFor(name) {
+  if (name === "files") return fileInput;
+  return document.getElementById(name);
+}
+
+function setFieldError(name, message) {
+  const input = inputFor(name);
+  if (!input) return null;
+  const container = input.closest(".field") || input.parentElement;
+  const errorId = `${input.id}-error`;
+  let error = document.getElementById(errorId);
+  if (!error) {
+    error = el("span", { class: "error-message", id: errorId });
+    const anchor = input.closest(".choice") || input;
+    anchor.before(error);
+  }
+  error.textContent = message;
+  container.classList.add("has-error");
+  input.setAttribute("aria-invalid", "true");
+  const described = (input.getAttribute("aria-describedby") || "").split(" ").filter(Boolean);
+  if (!described.includes(errorId)) input.setAttribute("aria-describedby", [...described, errorId].join(" "));
+  return input;
+}
+
+function clearFieldError(name) {
+  const input = inputFor(name);
+  if (!input) return;
+  const errorId = `${input.id}-error`;
+  const error = document.getElementById(errorId);
+  if (error) error.remove();
+  input.removeAttribute("aria-invalid");
+  const container = input.closest(".field");
+  if (container) container.classList.remove("has-error");
+  const described = (input.getAttribute("aria-describedby") || "").split(" ").filter((id) => id && id !== errorId);
+  if (described.length) input.setAttribute("aria-describedby", described.join(" "));
+  else input.removeAttribute("aria-describedby");
+}
+
+function clearErrors() {
+  for (const error of [...form.querySelectorAll(".error-message")]) {
+    const name = error.id.replace(/-error$/, "");
+    clearFieldError(name);
+  }
+  summary.hidden = true;
+  notice.hidden = true;
+}
+
+function showErrors(errors) {
+  const list = document.getElementById("error-list");
+  list.replaceChildren(...errors.map(({ name, message }) => {
+    const input = setFieldError(name, message);
+    const link = el("a", { href: `#${input ? input.id : ""}`, text: message });
+    link.addEventListener("click", (e) => {
+      e.preventDefault();
+      if (input) { input.focus(); input.scrollIntoView({ block: "center" }); }
+    });
+    return el("li", {}, link);
+  }));
+  summary.hidden = false;
+  focusOn(summary);
+}
+
+function showNotice(message, kindClass = "error") {
+  notice.className = `notice ${kindClass}`;
+  notice.replaceChildren(el("p", { text: message }));
+  notice.hidden = false;
+  focusOn(notice);
+}
+
+function tagsOf(value) {
+  return value.split(",").map((t) => t.trim().replace(/^#/, "").toLowerCase()).filter(Boolean);
+}
+
+function validate() {
+  const errors = [];
+  const k = kind();
+  const value = (name) => (document.getElementById(name).value || "").trim();
+  const tooLong = (name, label, max) => {
+    if (value(name).length > max) errors.push({ name, message: `${label} can be at most ${max} characters (it has ${value(name).length}).` });
+  };
+  tooLong("title", "The title", limits.title);
+  if (k === "text" && !value("body")) errors.push({ name: "body", message: "Please write something to share." });
+  tooLong("body", "Your writing", limits.body);
+  if (KINDS[k].files) {
+    if (!chosen.length) errors.push({ name: "files", message: `Please choose at least one ${KINDS[k].noun}.` });
+    for (const c of chosen) {
+      if (c.alt && c.alt.value.trim().length > limits.alt_text) {
+        errors.push({ name: c.alt.id, message: `The description of ${c.file.name} can be at most ${limits.alt_text} characters.` });
+      }
+    }
+  }
+  const tags = tagsOf(value("tags"));
+  if (tags.length > limits.tags) errors.push({ name: "tags", message: `Please use at most ${limits.tags} tags (there are ${tags.length}).` });
+  const longTag = tags.find((t) => t.length > limits.tag);
+  if (longTag) errors.push({ name: "tags", message: `Each tag can be at most ${limits.tag} characters: “${longTag.slice(0, 20)}…” is longer.` });
+  tooLong("content_warning", "The content warning", limits.content_warning);
+  if (form.elements.credit.value === "name") {
+    if (!value("display_name")) errors.push({ name: "display_name", message: "Please write a name, or choose to share anonymously." });
+    tooLong("display_name", "The name", limits.display_name);
+  }
+  const email = value("contact_email");
+  if (email && !/^[^@\s]+@[^@\s]+\.[^@\s]{2,}$/.test(email)) {
+    errors.push({ name: "contact_email", message: "This doesn't look like an email address. Check it, or leave it empty." });
+  }
+  if (!document.getElementById("consent").checked) {
+    errors.push({ name: "consent", message: "Please confirm you have read the guidelines and that it is yours to share." });
+  }
+  // One message per field: the first one found.
+  const seen = new Set();
+  return errors.filter((e) => (seen.has(e.name) ? false : seen.add(e.name)));
+}
+
+const CODE_FIELDS = {
+  consent_required: "consent", body_required: "body", files_required: "files", too_many_files: "files",
+  unexpected_files: "files", alt_text_mismatch: "files", file_too_large: "files", unsupported_type: "files",
+  too_many_pixels: "files", invalid_image: "files", empty_file: "files", too_large: "files", too_many_tags: "tags",
+};
+const FIELD_NAMES = ["title", "body", "region", "tags", "tag", "content_warning", "display_name", "licence", "contact_email", "alt_text"];
+
+function serverError(status, body) {
+  const code = body && body.error;
+  const detail = (body && body.detail) || "Something went wrong on our side. Please try again.";
+  if (status === 429) return showNotice(detail);
+  let name = CODE_FIELDS[code];
+  if (!name && (code === "invalid_input" || code === "too_long" || code === "invalid_text")) {
+    const first = (detail.match(/^([a-z_]+)/) || [])[1];
+    if (FIELD_NAMES.includes(first) && first !== "licence") name = { tag: "tags", alt_text: "files" }[first] || first;
+  }
+  if (name === "contact_email") return showErrors([{ name, message: "This doesn't look like an email address. Check it, or leave it empty." }]);
+  if (name) return showErrors([{ name, message: detail }]);
+  return showNotice(detail);
+}
+
+// --- Sending ------------------------------------------------------------------------------------
+
+function collect() {
+  const value = (name) => document.getElementById(name).value;
+  const k = kind();
+  const fields = [["kind", k], ["form", value("form")], ["title", value("title").trim()], ["body", value("body")]];
+  if (value("region")) fields.push(["region", value("region")]);
+  for (const tag of tagsOf(value("tags"))) fields.push(["tags", tag]);
+  if (value("content_warning").trim()) fields.push(["content_warning", value("content_warning").trim()]);
+  if (form.elements.credit.value === "name" && value("display_name").trim()) fields.push(["display_name", value("display_name").trim()]);
+  fields.push(["licence", form.elements.licence.value || "all-rights-reserved"]);
+  if (value("contact_email").trim()) fields.push(["contact_email", value("contact_email").trim()]);
+  fields.push(["consent", "true"]);
+  fields.push(["website", value("website")]);
+  const files = KINDS[k].files ? chosen : [];
+  if (k === "image") for (const c of files) fields.push(["alt_text", (c.alt ? c.alt.value : c.altValue).trim()]);
+  return { fields, files: files.map((c) => ({ name: "files", file: c.file })) };
+}
+
+function progressRows(files) {
+  const list = document.getElementById("progress-list");
+  const rows = (files.length ? files.map((f) => f.file.name) : ["Your writing"]).map((label, i) => {
+    const id = `progress-${i}`;
+    const bar = el("progress", { id, max: "100", value: "0" });
+    const pct = el("span", { class: "progress-pct", "aria-hidden": "true", text: "0%" });
+    list.append(el("li", { class: "progress-row" }, el("label", { for: id, text: label }), el("div", { class: "progress-line" }, bar, pct)));
+    return { bar, pct };
+  });
+  return rows;
+}
+
+function setRow(row, fraction) {
+  const pct = Math.floor(fraction * 100);
+  row.bar.value = pct;
+  row.pct.textContent = `${pct}%`;
+}
+
+function backToForm() {
+  current = null;
+  sending.hidden = true;
+  formArea.hidden = false;
+}
+
+function showReceipt(issued) {
+  sending.hidden = true;
+  formArea.remove(); // nothing to send twice; "Share something else" starts afresh
+  for (const c of chosen) if (c.preview) URL.revokeObjectURL(c.preview);
+  chosen = [];
+  const code = issued.receipt;
+  document.getElementById("receipt-code").textContent = code;
+  // If the words suggest they are struggling, care and helplines come before the code.
+  const care = careNotice(issued.support, meta && meta.not_a_crisis_service);
+  if (care) document.getElementById("receipt-h").after(care);
+  const copyStatus = document.getElementById("copy-status");
+  document.getElementById("copy-receipt").addEventListener("click", async () => {
+    try {
+      await navigator.clipboard.writeText(code);
+      copyStatus.textContent = "Copied. Paste it somewhere safe, such as a note on your phone.";
+    } catch (e) {
+      const range = document.createRange();
+      range.selectNodeContents(document.getElementById("receipt-code"));
+      const selection = window.getSelection();
+      selection.removeAllRanges();
+      selection.addRange(range);
+      copyStatus.textContent = "The code is selected: press Ctrl and C (or Cmd and C) to copy it.";
+    }
+  });
+  document.getElementById("download-receipt").addEventListener("click", () => {
+    const text = [
+      "Scrapbook receipt", "", `Receipt code: ${code}`, `Sent on: ${formatDate(new Date().toISOString().slice(0, 10))}`, "",
+      "Keep this code safe. It is the only way to check on what you shared, or to take it back (withdraw it):",
+      `${window.location.origin}/status`, "",
+      "We don't know who you are, so we cannot send this code to you again.", "",
+    ].join("\r\n");
+    const url = URL.createObjectURL(new Blob([text], { type: "text/plain;charset=utf-8" }));
+    const link = el("a", { href: url, download: "scrapbook-receipt.txt", class: "visually-hidden", text: "receipt" });
+    document.body.append(link);
+    link.click();
+    link.remove();
+    window.setTimeout(() => URL.revokeObjectURL(url), 10_000);
+    copyStatus.textContent = "Downloaded as scrapbook-receipt.txt.";
+  });
+  receipt.hidden = false;
+  focusOn(document.getElementById("receipt-h"));
+}
+
+async function submit(event) {
+  event.preventDefault();
+  if (current) return;
+  clearErrors();
+  const errors = validate();
+  if (errors.length) { showErrors(errors); return; }
+  const { fields, files } = collect();
+  const multipart = buildMultipart(fields, files);
+  document.getElementById("progress-list").replaceChildren();
+  const rows = progressRows(files);
+  const status = document.getElementById("sending-status");
+  const cancel = document.getElementById("cancel");
+  status.textContent = "";
+  cancel.disabled = false;
+  formArea.hidden = true;
+  sending.hidden = false;
+  focusOn(document.getElementById("sending-h"));
+  let halfway = false;
+  current = send("/api/contributions", multipart, {
+    onProgress(loaded) {
+      if (files.length) multipart.ranges.forEach((range, i) => setRow(rows[i], rangeProgress(loaded, range)));
+      else setRow(rows[0], loaded / multipart.total);
+      if (!halfway && loaded >= multipart.total / 2) { halfway = true; status.textContent = "Halfway there…"; }
+    },
+    onUploaded() {
+      rows.forEach((row) => setRow(row, 1));
+      cancel.disabled = true; // the server has it all; cancelling now could lose the receipt
+      status.textContent = files.length ? "All sent. Checking your files, this can take a moment…" : "Sent. Just a moment…";
+    },
+  });
+  try {
+    const { status: code, body } = await current.promise;
+    current = null;
+    if (code === 202 && body && body.receipt) showReceipt(body);
+    else { backToForm(); serverError(code, body); }
+  } catch (err) {
+    backToForm();
+    if (err.name === "AbortError") {
+      showNotice("Sending was cancelled and nothing was saved. Everything you wrote and chose is still here.", "ok");
+      announce("Sending cancelled.");
+    } else {
+      showNotice("We could not reach Scrapbook. Please check your connection and try again; everything you wrote is still here.");
+    }
+  }
+}
+
+// --- Wiring -------------------------------------------------------------------------------------
+
+document.getElementById("cancel").addEventListener("click", () => { if (current) current.abort(); });
+fileInput.addEventListener("change", () => addFiles([...fileInput.files]));
+form.addEventListener("change", (e) => {
+  if (e.target.name === "kind") applyKind();
+  if (e.target.name === "credit") {
+    const named = form.elements.credit.value === "name";
+    document.getElementById("display_name-field").hidden = !named;
+    if (named) document.getElementById("display_name").focus();
+  }
+});
+form.addEventListener("submit", submit);
+
+getMeta()
+  .then((m) => {
+    meta = m;
+    limits = { ...DEFAULT_LIMITS, ...(m.limits || {}) };
+    setUpKinds();
+    setUpRegions();
+    setUpLicences();
+    applyKind();
+  })
+  .catch(() => applyKind());

@@ -1,0 +1,143 @@
+// Support: helplines from /api/meta, and the South West directory from /api/services,
+// filtered by area and category (kept in the URL). If the directory API is missing or
+// unreachable the directory section stays hidden: the visitor sees the helplines, no error.
+import { api, el, formatDate, getMeta, initChrome, params, safeUrl } from "../lib.js";
+
+initChrome();
+
+const section = document.getElementById("directory");
+const list = document.getElementById("services");
+const status = document.getElementById("directory-status");
+const more = document.getElementById("services-more");
+const NOT_AN_AREA = new Set(["elsewhere-uk", "outside-uk"]);
+let cursor = null;
+let uid = 0;
+
+const telHref = (number) => `tel:${String(number).replace(/[^0-9+]/g, "")}`;
+const joined = (parts) => parts.filter(Boolean).flatMap((part, i) => (i ? [" · ", part] : [part]));
+
+function showHelplines(meta) {
+  if (!meta.helplines || !meta.helplines.length) return;
+  document.getElementById("helplines").replaceChildren(...meta.helplines.map((h) => el("li", { class: "service" },
+    el("h3", { text: h.name }),
+    el("p", { text: h.how }),
+    h.hours && !(h.how || "").includes(h.hours) ? el("p", { class: "item-meta", text: h.hours }) : null,
+    el("p", {}, ...joined([
+      h.phone ? el("a", { href: telHref(h.phone), text: `Call ${h.phone}` }) : null,
+      h.text ? el("a", { href: `sms:${String(h.text).replace(/\s/g, "")}`, text: `Text ${h.text}` }) : null,
+      safeUrl(h.url) ? el("a", { href: safeUrl(h.url), rel: "noopener", text: `${h.name} website` }) : null,
+    ])))));
+}
+
+function reportForm(s) {
+  uid += 1;
+  const id = `report-${uid}`;
+  const message = el("textarea", { id, rows: "2", "aria-describedby": `${id}-hint` });
+  const result = el("p", { role: "status" });
+  const form = el("form", { novalidate: true },
+    el("div", { class: "field" },
+      el("label", { for: id, text: "What has changed?" }),
+      el("span", { class: "hint", id: `${id}-hint`, text: "For example: the phone number, or it no longer meets." }),
+      message),
+    el("button", { type: "submit", class: "secondary" }, "Send"), result);
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    if (!message.value.trim()) { result.textContent = "Please say what has changed."; message.focus(); return; }
+    try {
+      const answer = await api(s.report_url, { method: "POST", json: { message: message.value.trim() } });
+      form.replaceChildren(el("p", { role: "status", text: answer.detail || "Thank you. We will check it." }));
+    } catch (err) {
+      result.textContent = err.detail || "That could not be sent just now. Please try again.";
+    }
+  });
+  return el("details", {}, el("summary", { text: "Are these details out of date?" }), form);
+}
+
+function service(s) {
+  const areas = s.national ? ["Anywhere (national)"] : (s.areas_served || []).map((a) => a.name);
+  const org = s.organisation && s.organisation.name !== s.name ? s.organisation.name : null;
+  return el("li", { class: "service" },
+    el("h3", { text: s.name }),
+    org ? el("p", { class: "muted", text: org }) : null,
+    s.description ? el("p", { text: s.description }) : null,
+    el("p", { class: "item-meta", text: [...(s.categories || []).map((c) => c.name), ...areas].join(" · ") }),
+    (s.addresses || []).length ? el("ul", {}, s.addresses.map((a) =>
+      el("li", { text: [a.name, a.address_1, a.city, a.postal_code].filter(Boolean).join(", ") }))) : null,
+    (s.opening_hours || []).length ? el("p", { text: `Open: ${s.opening_hours.join("; ")}` }) : null,
+    (s.accessibility || []).length ? el("p", { text: `Access: ${s.accessibility.join("; ")}` }) : null,
+    el("p", {}, ...joined([
+      ...(s.phones || []).map((p) => el("a", { href: telHref(p.number), text: `Call ${p.number}${p.description ? ` (${p.description})` : ""}` })),
+      s.email ? el("a", { href: `mailto:${s.email}`, text: s.email }) : null,
+      safeUrl(s.url) ? el("a", { href: safeUrl(s.url), rel: "noopener" }, "Website", el("span", { class: "visually-hidden", text: ` of ${s.name}` })) : null,
+    ])),
+    s.last_reviewed ? el("p", { class: "item-meta", text: `Details checked on ${formatDate(s.last_reviewed)}.` }) : null,
+    safeUrl(s.report_url) ? reportForm(s) : null);
+}
+
+function fill(select, pairs, current) {
+  for (const [value, label] of pairs) {
+    if (![...select.options].some((o) => o.value === value)) select.append(el("option", { value, text: label }));
+  }
+  if (current && ![...select.options].some((o) => o.value === current)) select.append(el("option", { value: current, text: current }));
+  select.value = current || "";
+}
+
+function filters() {
+  const p = params();
+  const q = new URLSearchParams();
+  for (const name of ["region", "category", "q"]) if ((p.get(name) || "").trim()) q.set(name, p.get(name).trim());
+  return q;
+}
+
+async function loadDirectory(meta, append = false) {
+  const q = filters();
+  if (append && cursor) q.set("cursor", cursor);
+  let page;
+  try {
+    page = await api(`/api/services${q.toString() ? `?${q}` : ""}`);
+  } catch (err) {
+    if (append) status.textContent = "More services could not be loaded just now.";
+    else if (err.status === 422) { section.hidden = false; status.textContent = "Those filters could not be used. Please choose again."; }
+    else section.hidden = true; // not there yet or unreachable: helplines only
+    return;
+  }
+  const filtered = [...filters().keys()].length > 0;
+  if (!append && !page.items.length && !filtered) { section.hidden = true; return; } // empty directory
+  if (!append) {
+    const p = params();
+    fill(document.getElementById("d-region"),
+      (meta ? meta.regions : []).filter((r) => !NOT_AN_AREA.has(r.code)).map((r) => [r.code, r.name]), p.get("region"));
+    let categories = [];
+    try { categories = await api("/api/services/categories"); } catch (e) { categories = []; }
+    fill(document.getElementById("d-category"), categories.map((c) => [c.code, c.name]), p.get("category"));
+    document.getElementById("d-q").value = p.get("q") || "";
+    list.replaceChildren();
+  }
+  const added = page.items.map(service);
+  list.append(...added);
+  cursor = page.next_cursor;
+  more.hidden = !cursor;
+  const n = list.children.length;
+  status.textContent = n
+    ? `Showing ${n} service${n === 1 ? "" : "s"}${cursor ? ", with more to see" : ""}.`
+    : "No services match. Try another area or type of support.";
+  section.hidden = false;
+  if (append && added.length) { const h = added[0].querySelector("h3"); h.tabIndex = -1; h.focus(); }
+}
+
+// Empty fields would clutter the URL; leave them out so a shared link stays tidy.
+document.getElementById("directory-filters").addEventListener("submit", (event) => {
+  event.preventDefault();
+  const form = event.currentTarget;
+  const q = new URLSearchParams();
+  for (const name of ["region", "category", "q"]) if (form.elements[name].value.trim()) q.set(name, form.elements[name].value.trim());
+  window.location.assign(q.toString() ? `/support?${q}#directory-h` : "/support#directory-h");
+});
+
+getMeta()
+  .then((meta) => { showHelplines(meta); return meta; })
+  .catch(() => null)
+  .then((meta) => {
+    more.addEventListener("click", () => loadDirectory(meta, true));
+    return loadDirectory(meta);
+  });

@@ -1,0 +1,132 @@
+"""The contribute form: errors tied to fields, files checked before upload, cancel."""
+
+from __future__ import annotations
+
+import json
+import re
+
+from tests.frontend.conftest import IMAGE_BYTES_MAX, axe_violations, is_focused, throttle_upload
+from tests.samples import noisy_jpeg, svg_bytes
+
+
+def submissions(page) -> list[str]:
+    return [c for c in page.watch.api_calls if c.startswith("POST /api/contributions")]
+
+
+def test_errors_are_summarised_and_tied_to_their_fields(page):
+    page.goto("/contribute")
+    page.wait_for_load_state("networkidle")
+    page.get_by_role("button", name="Send it to the moderators").click()
+    summary = page.locator("#error-summary")
+    assert summary.is_visible()
+    assert is_focused(summary)
+    links = summary.locator("a")
+    assert links.count() == 2  # the writing and the consent
+    body = page.get_by_label("Your writing")
+    assert body.get_attribute("aria-invalid") == "true"
+    described = body.get_attribute("aria-describedby").split()
+    assert "body-hint" in described and "body-error" in described
+    assert "Please write something" in page.locator("#body-error").inner_text()
+    consent = page.locator("#consent")
+    assert "consent-error" in consent.get_attribute("aria-describedby")
+    links.first.click()  # the summary link takes you to the field
+    assert is_focused(body)
+    violations = axe_violations(page)
+    assert violations == [], json.dumps(violations, indent=2)
+    assert submissions(page) == []
+    # Fixing a field and sending again clears its error.
+    body.fill("Quiet rooms.")
+    page.get_by_role("button", name="Send it to the moderators").click()
+    assert page.locator("#body-error").count() == 0
+    assert body.get_attribute("aria-invalid") is None
+    assert page.locator("#consent-error").count() == 1
+
+
+def test_sound_and_video_appear_only_once_the_api_lists_them(page, context):
+    page.goto("/contribute")
+    page.wait_for_load_state("networkidle")
+    assert page.locator("#kind-choices input").count() == 2  # writing and pictures for now
+
+    def with_audio(route):
+        response = route.fetch()
+        data = response.json()
+        data["kinds"] = [*data["kinds"], "audio"]
+        data["accepted"]["audio"] = {"types": ["audio/mpeg", "audio/ogg"],
+                                     "max_bytes": 50_000_000, "max_files": 1}
+        route.fulfill(response=response, json=data)
+
+    context.route("**/api/meta", with_audio)
+    page.reload()
+    page.wait_for_load_state("networkidle")
+    page.get_by_role("radio", name=re.compile(r"^Sound")).check()
+    assert page.locator("#body-label").inner_text().startswith("Transcript")
+    assert "up to 1 recording (MPEG, OGG)" in page.locator("#files-hint").inner_text()
+    assert "audio/mpeg" in page.locator("#files").get_attribute("accept")
+
+
+def test_files_are_checked_against_the_limits_before_anything_is_sent(page):
+    page.goto("/contribute")
+    page.wait_for_load_state("networkidle")
+    page.get_by_role("radio", name=re.compile(r"^Pictures")).check()
+    assert page.locator("#files-field").is_visible()
+    hint = page.locator("#files-hint").inner_text()
+    assert "2 MB" in hint and "HEIC" in hint  # limits and types from /api/meta
+    page.locator("#files").set_input_files([
+        {"name": "drawing.svg", "mimeType": "image/svg+xml", "buffer": svg_bytes()},
+        {"name": "huge.jpg", "mimeType": "image/jpeg",
+         "buffer": b"\xff\xd8" + b"0" * IMAGE_BYTES_MAX},
+    ])
+    error = page.locator("#files-error")
+    assert "drawing.svg" in error.inner_text() and "huge.jpg" in error.inner_text()
+    assert "files-error" in page.locator("#files").get_attribute("aria-describedby")
+    assert page.locator("#file-list li").count() == 0
+    page.locator("#consent").check()
+    page.get_by_role("button", name="Send it to the moderators").click()
+    assert "at least one picture" in page.locator("#files-error").inner_text()
+    assert submissions(page) == []
+
+
+def test_sending_can_be_cancelled_and_nothing_is_kept(page, context, live_server):
+    before = live_server.count("contribution")
+    page.goto("/contribute")
+    page.wait_for_load_state("networkidle")
+    page.get_by_role("radio", name=re.compile(r"^Pictures")).check()
+    photo = noisy_jpeg(900, 700)
+    assert 300_000 < len(photo) < IMAGE_BYTES_MAX
+    page.locator("#files").set_input_files(
+        [{"name": "window.jpg", "mimeType": "image/jpeg", "buffer": photo}])
+    page.get_by_label("Describe picture 1 (optional)").fill("Rain on a window.")
+    page.locator("#consent").check()
+    throttle_upload(context, page, 60_000)
+    page.get_by_role("button", name="Send it to the moderators").click()
+    page.wait_for_function("() => document.querySelector('#progress-0').value >= 1")
+    label = page.locator("label[for='progress-0']").inner_text()
+    assert label == "window.jpg"
+    assert page.locator(".progress-pct").first.inner_text().endswith("%")
+    page.get_by_role("button", name="Cancel sending").click()
+    notice = page.locator("#form-notice")
+    assert "cancelled" in notice.inner_text()
+    assert is_focused(notice)
+    # Everything is still there to try again.
+    assert page.locator("#file-list li").count() == 1
+    assert page.get_by_label("Describe picture 1 (optional)").input_value() == "Rain on a window."
+    assert live_server.count("contribution") == before
+
+
+def test_words_that_suggest_risk_bring_care_and_helplines_before_the_code(page):
+    page.goto("/contribute")
+    page.wait_for_load_state("networkidle")
+    page.get_by_label("Your writing").fill("Some nights I can't go on like this.")
+    page.locator("#consent").check()
+    page.get_by_role("button", name="Send it to the moderators").click()
+    page.locator("#receipt").wait_for(state="visible")
+    care = page.locator("#receipt .care")
+    assert "Some of what you wrote sounds very hard" in care.inner_text()
+    assert care.locator("a[href='tel:116123']").count() == 1
+    # It comes before the code, right under the thank-you.
+    assert page.evaluate("""() => document.querySelector('#receipt .care')
+        .compareDocumentPosition(document.querySelector('#receipt-code'))
+        & Node.DOCUMENT_POSITION_FOLLOWING""")
+    violations = axe_violations(page)
+    assert violations == [], json.dumps(violations, indent=2)
+
