@@ -1,7 +1,7 @@
 """Validators for ORUK responses built from the shared ORUK 3.0 files, offline.
 
 The API description (openapi.json) names each response schema by its GitHub URL; a referencing
-Registry maps those URLs to the local copies under shared/standards/open-referral-uk/, so no test
+Registry maps those URLs to the local copies under tests/directory/oruk_3_0/, so no test
 touches the network. taxonomy.json and taxonomy_term.json are not in the shared folder as files:
 they are taken from the `definitions` of service_with_definitions.json, the same standard.
 """
@@ -17,8 +17,9 @@ from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
-ROOT = Path(__file__).resolve().parents[2]
-ORUK_DIR = ROOT.parent / "shared" / "standards" / "open-referral-uk"
+# An unchanged copy of the standard's files (see oruk_3_0/README.md), so no test needs the network
+# or anything outside the repository.
+ORUK_DIR = Path(__file__).resolve().parent / "oruk_3_0"
 REMOTE = "https://raw.githubusercontent.com/openreferral/uk-profile/main/schema/"
 OPENAPI_ID = "urn:oruk:openapi"
 
