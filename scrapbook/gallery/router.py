@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 
+from scrapbook.contributions.limits import count_submission
 from scrapbook.contributions.vocabulary import REGIONS, Form, Kind
 from scrapbook.core.deps import SessionDep, SettingsDep
 from scrapbook.core.errors import InvalidInput
 from scrapbook.gallery import service
-from scrapbook.gallery.schemas import ContributionPublic, GalleryPage
+from scrapbook.gallery.schemas import ContributionPublic, GalleryPage, ReportIn, ReportReceived
 
 router = APIRouter(prefix="/api/gallery", tags=["gallery"])
 
@@ -48,3 +49,17 @@ def gallery(
 def gallery_item(contribution_id: str, session: SessionDep) -> ContributionPublic:
     """One approved contribution."""
     return service.get_public(session, contribution_id)
+
+
+@router.post("/{contribution_id}/report", status_code=202, response_model=ReportReceived)
+def report_contribution(
+    contribution_id: str,
+    body: ReportIn,
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+) -> ReportReceived:
+    """Tell the moderators something is wrong with a published contribution."""
+    count_submission(request)
+    service.report(session, settings, contribution_id, body.message)
+    return ReportReceived(status="received", detail="Thank you. A moderator will look at it soon.")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from scrapbook.models import Contribution, MediaAsset
 
@@ -48,6 +48,7 @@ class ContributionPublic(BaseModel):
     licence: str
     published_on: dt.date | None
     media: list[MediaPublic]
+    report_url: str
 
     @classmethod
     def of(cls, c: Contribution) -> ContributionPublic:
@@ -64,9 +65,19 @@ class ContributionPublic(BaseModel):
             licence=c.licence,
             published_on=c.published_on,
             media=[MediaPublic.of(m) for m in c.media],
+            report_url=f"/api/gallery/{c.id}/report",
         )
 
 
 class GalleryPage(BaseModel):
     items: list[ContributionPublic]
     next_cursor: str | None
+
+
+class ReportIn(BaseModel):
+    message: str = Field(min_length=1, max_length=4000)
+
+
+class ReportReceived(BaseModel):
+    status: str
+    detail: str

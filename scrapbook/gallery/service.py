@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from sqlalchemy import and_, exists, or_
 from sqlalchemy.orm import selectinload
 from sqlmodel import Session, col, select
@@ -9,11 +11,13 @@ from sqlmodel.sql.expression import SelectOfScalar
 
 from scrapbook.contributions.vocabulary import Status
 from scrapbook.core import cursor as cursors
-from scrapbook.core.errors import NotFound
+from scrapbook.core.config import Settings
+from scrapbook.core.errors import InvalidInput, NotFound
 from scrapbook.core.security import is_public_id
+from scrapbook.core.text import clean_text
 from scrapbook.gallery import search
 from scrapbook.gallery.schemas import ContributionPublic, GalleryPage
-from scrapbook.models import Contribution, ContributionTag, MediaAsset
+from scrapbook.models import AuditEvent, Contribution, ContributionTag, MediaAsset
 
 
 def public_contributions() -> SelectOfScalar[Contribution]:
@@ -69,13 +73,18 @@ def list_gallery(
     return GalleryPage(items=[ContributionPublic.of(c) for c in rows], next_cursor=next_cursor)
 
 
-def get_public(session: Session, contribution_id: str) -> ContributionPublic:
+def get_public_row(session: Session, contribution_id: str) -> Contribution:
+    missing = NotFound("There is no published contribution with this id.")
     if not is_public_id(contribution_id):
-        raise NotFound("There is no published contribution with this id.")
+        raise missing
     found = session.exec(public_contributions().where(Contribution.id == contribution_id)).first()
     if found is None:
-        raise NotFound("There is no published contribution with this id.")
-    return ContributionPublic.of(found)
+        raise missing
+    return found
+
+
+def get_public(session: Session, contribution_id: str) -> ContributionPublic:
+    return ContributionPublic.of(get_public_row(session, contribution_id))
 
 
 def tags_in_use(session: Session, limit: int = 200) -> list[str]:
@@ -88,3 +97,19 @@ def tags_in_use(session: Session, limit: int = 200) -> list[str]:
         .limit(limit)
     )
     return list(session.exec(stmt).all())
+
+
+def report(session: Session, settings: Settings, contribution_id: str, message: str) -> None:
+    """A visitor tells the moderators something is wrong with a published contribution."""
+    found = get_public_row(session, contribution_id)
+    text = clean_text(message, field="message", max_len=settings.public_reason_max)
+    if not text:
+        raise InvalidInput("Please say what is wrong.", code="message_required")
+    # Day precision, no client details: reporting must be as anonymous as contributing.
+    midnight = dt.datetime.combine(dt.datetime.now(dt.UTC).date(), dt.time(), tzinfo=dt.UTC)
+    session.add(
+        AuditEvent(
+            at=midnight, actor="visitor", action="reported", contribution_id=found.id, reason=text
+        )
+    )
+    session.flush()

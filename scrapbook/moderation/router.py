@@ -95,12 +95,22 @@ def moderation_queue(
     region: str | None = None,
     limit: Limit = 25,
     cursor: Annotated[str | None, Query(max_length=500)] = None,
+    reported: bool = False,
 ) -> QueuePage:
-    """Contributions with a status, oldest first, anything suggesting risk before the rest."""
+    """Contributions with a status, oldest first, anything suggesting risk before the rest.
+
+    `reported=true` keeps only those a visitor has reported (e.g. `status=approved`).
+    """
     if region and region not in REGIONS:
         raise InvalidInput(f"Unknown region '{region[:40]}'.", code="unknown_region")
     return service.queue(
-        session, status=status, kind=kind, region=region, limit=limit, cursor=cursor
+        session,
+        status=status,
+        kind=kind,
+        region=region,
+        limit=limit,
+        cursor=cursor,
+        reported=reported,
     )
 
 
@@ -141,9 +151,11 @@ async def enter_contribution(
 
 
 @router.get("/contributions/{contribution_id}", response_model=ContributionModeratorView)
-def contribution_detail(contribution: ContributionDep) -> ContributionModeratorView:
+def contribution_detail(
+    contribution: ContributionDep, session: SessionDep
+) -> ContributionModeratorView:
     """Everything about one contribution, whatever its status."""
-    return ContributionModeratorView.of(contribution)
+    return service.view(session, contribution)
 
 
 @router.post("/contributions/{contribution_id}/decision", response_model=ContributionModeratorView)
@@ -174,8 +186,11 @@ def correct(
 def audit_log(
     session: SessionDep,
     contribution_id: Annotated[str | None, Query(max_length=32)] = None,
+    action: Annotated[str | None, Query(pattern=r"^[a-z_]{1,32}$")] = None,
     limit: Limit = 50,
     cursor: Annotated[str | None, Query(max_length=500)] = None,
 ) -> AuditPage:
-    """The append-only log of moderation actions, newest first."""
-    return service.audit_log(session, contribution_id=contribution_id, limit=limit, cursor=cursor)
+    """The append-only log of every action, newest first (`action=reported`: visitor reports)."""
+    return service.audit_log(
+        session, contribution_id=contribution_id, action=action, limit=limit, cursor=cursor
+    )

@@ -34,9 +34,10 @@ class ContributionModeratorView(ContributionPublic):
     contact_email: str | None
     at_risk: bool
     version: int
+    reports: int = Field(description="Visitor reports about this contribution.")
 
     @classmethod
-    def of(cls, c: Contribution) -> ContributionModeratorView:
+    def of(cls, c: Contribution, reports: int = 0) -> ContributionModeratorView:
         return cls(
             **ContributionPublic.of(c).model_dump(exclude={"media"}),
             media=[MediaPublic.of(m) for m in c.media],
@@ -48,6 +49,7 @@ class ContributionModeratorView(ContributionPublic):
             contact_email=c.contact_email,
             at_risk=c.at_risk,
             version=c.version,
+            reports=reports,
         )
 
 

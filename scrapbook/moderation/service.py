@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import and_, func, or_, update
+from sqlalchemy import and_, exists, func, or_, update
 from sqlalchemy.orm import selectinload
 from sqlmodel import Session, col, select
 
@@ -38,6 +38,24 @@ def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
+def views(session: Session, contributions: list[Contribution]) -> list[ContributionModeratorView]:
+    """Moderator views with their visitor-report counts, in one extra query for the lot."""
+    ids = [c.id for c in contributions]
+    counts: dict[str, int] = {}
+    if ids:
+        rows = session.exec(
+            select(AuditEvent.contribution_id, func.count())
+            .where(AuditEvent.action == "reported", col(AuditEvent.contribution_id).in_(ids))
+            .group_by(AuditEvent.contribution_id)
+        ).all()
+        counts = {cid: n for cid, n in rows if cid}
+    return [ContributionModeratorView.of(c, counts.get(c.id, 0)) for c in contributions]
+
+
+def view(session: Session, c: Contribution) -> ContributionModeratorView:
+    return views(session, [c])[0]
+
+
 def load(session: Session, contribution_id: str) -> Contribution:
     if not is_public_id(contribution_id):
         raise NotFound("There is no contribution with this id.")
@@ -57,9 +75,20 @@ def queue(
     region: str | None,
     limit: int,
     cursor: str | None,
+    reported: bool = False,
 ) -> QueuePage:
-    """Oldest first, but anything suggesting someone may be at risk comes before everything."""
+    """Oldest first, but anything suggesting someone may be at risk comes before everything.
+
+    With `reported`, only contributions a visitor has reported.
+    """
     stmt = select(Contribution).where(Contribution.status == status).options(*_LOAD)
+    if reported:
+        stmt = stmt.where(
+            exists().where(
+                col(AuditEvent.contribution_id) == col(Contribution.id),
+                col(AuditEvent.action) == "reported",
+            )
+        )
     if kind:
         stmt = stmt.where(Contribution.kind == kind)
     if region:
@@ -87,7 +116,7 @@ def queue(
     next_cursor = (
         cursors.encode([int(last.at_risk), last.received_on, last.pk]) if more and last else None
     )
-    return QueuePage(items=[ContributionModeratorView.of(c) for c in rows], next_cursor=next_cursor)
+    return QueuePage(items=views(session, rows), next_cursor=next_cursor)
 
 
 def _claim_version(session: Session, c: Contribution, expected: int) -> None:
@@ -200,7 +229,7 @@ def decide(
         changes={"status": [before, c.status], **({"note": note} if note else {})},
     )
     session.flush()
-    return ContributionModeratorView.of(c)
+    return view(session, c)
 
 
 def correct(
@@ -260,14 +289,21 @@ def correct(
     session.add(c)
     _audit(session, moderator, "edited", c, changes=changes)
     session.flush()
-    return ContributionModeratorView.of(c)
+    return view(session, c)
 
 
 def audit_log(
-    session: Session, *, contribution_id: str | None, limit: int, cursor: str | None
+    session: Session,
+    *,
+    contribution_id: str | None,
+    limit: int,
+    cursor: str | None,
+    action: str | None = None,
 ) -> AuditPage:
     """Newest first."""
     stmt = select(AuditEvent)
+    if action:
+        stmt = stmt.where(AuditEvent.action == action)
     if contribution_id and not is_public_id(contribution_id):
         raise InvalidInput("That is not a contribution id.", code="invalid_id")
     if contribution_id:

@@ -95,3 +95,32 @@ def test_a_stale_edit_is_refused_and_the_contribution_reloaded(page, live_server
     page.keyboard.press("a")  # now with the fresh version it goes through
     page.wait_for_function("t => !document.querySelector('#queue-list').innerText.includes(t)",
                            arg=title)
+
+
+def test_a_visitors_report_reaches_the_reported_view(page, live_server):
+    title = f"Reported note {uuid.uuid4().hex[:6]}"
+    send(live_server.base_url, title)
+    with httpx.Client(base_url=live_server.base_url) as other:
+        r = other.post("/api/admin/session", json={"username": MODERATOR, "password": PASSWORD})
+        other.headers["X-CSRF-Token"] = r.json()["csrf_token"]
+        queue = other.get("/api/admin/queue", params={"status": "pending", "limit": 100}).json()
+        item = next(i for i in queue["items"] if i["title"] == title)
+        r = other.post(f"/api/admin/contributions/{item['id']}/decision",
+                       json={"action": "approve", "version": item["version"]})
+        assert r.status_code == 200, r.text
+    cid = item["id"]
+
+    # A visitor reports it from its page.
+    page.goto(f"/contributions/{cid}")
+    page.get_by_text("Report this contribution").click()
+    page.get_by_label("What is wrong?").fill("It names my neighbour.")
+    page.get_by_role("button", name="Send the report").click()
+    page.get_by_text("A moderator will look at it").wait_for()
+
+    sign_in(page)
+    page.get_by_label("Showing").select_option("reported")
+    page.get_by_role("button", name="Show", exact=True).click()
+    page.wait_for_function("t => document.querySelector('#queue-list').innerText.includes(t)",
+                           arg=title)
+    page.locator("#queue-list .queue-item").filter(has_text=title).click()
+    assert "Reported by visitors once" in page.locator("#detail").inner_text()

@@ -116,6 +116,7 @@ def test_item_shape(client, moderator):
         "licence",
         "published_on",
         "media",
+        "report_url",
     }
     assert item["licence"] == "cc-by-4.0" and item["content_warning"] == "loss"
     assert len(item["published_on"]) == 10  # a day, nothing finer
@@ -146,3 +147,32 @@ def test_limit_default_and_maximum(client, moderator, settings):
     page = client.get("/api/gallery").json()
     assert len(page["items"]) == 2 and page["next_cursor"]
     assert len(client.get("/api/gallery", params={"limit": 100}).json()["items"]) == 3
+
+
+def test_visitors_can_report_a_published_contribution_to_moderators(client, moderator):
+    cid = _publish(client, moderator, title="Harbour")
+    item = client.get(f"/api/gallery/{cid}").json()
+    assert item["report_url"] == f"/api/gallery/{cid}/report"
+    r = client.post(item["report_url"], json={"message": "It <b>names</b> my neighbour."})
+    assert r.status_code == 202 and r.json()["detail"]
+    # Moderators see it: a count on the contribution, the reported filter, the audit log.
+    assert moderator.get(f"/api/admin/contributions/{cid}").json()["reports"] == 1
+    reported = moderator.get(
+        "/api/admin/queue", params={"status": "approved", "reported": "true"}
+    ).json()["items"]
+    assert [i["id"] for i in reported] == [cid] and reported[0]["reports"] == 1
+    log = moderator.get("/api/admin/audit", params={"action": "reported"}).json()["items"]
+    assert log[0]["actor"] == "visitor" and log[0]["reason"] == "It names my neighbour."
+    assert log[0]["at"].split("T")[1].startswith("00:00:00")  # the day only
+    other = _publish(client, moderator, title="Unreported")
+    assert moderator.get(f"/api/admin/contributions/{other}").json()["reports"] == 0
+
+
+def test_reports_are_only_for_published_work_and_need_words(client, moderator):
+    pending = submit(client).json()["id"]
+    r = client.post(f"/api/gallery/{pending}/report", json={"message": "x"})
+    assert r.status_code == 404
+    cid = _publish(client, moderator)
+    for body in ({}, {"message": ""}, {"message": "x" * 4001}, {"message": "<b></b>"}):
+        assert client.post(f"/api/gallery/{cid}/report", json=body).status_code == 422, body
+    assert moderator.get(f"/api/admin/contributions/{cid}").json()["reports"] == 0

@@ -13,7 +13,7 @@ const detail = $("detail");
 const help = $("help");
 
 const STATUS_WORDS = { pending: "waiting", held: "on hold", rejected: "not published", approved: "published",
-  processing: "processing", withdrawn: "withdrawn" };
+  processing: "processing", withdrawn: "withdrawn", reported: "reported by visitors" };
 const ACTION_WORDS = { approve: "Approved", hold: "Put on hold", reject: "Rejected" };
 
 let csrf = "";
@@ -145,7 +145,9 @@ function renderQueue() {
 
 async function loadQueue(append = false) {
   const status = $("queue-status").value;
-  const q = new URLSearchParams({ status, limit: "25" });
+  // "reported" is published work that visitors have reported.
+  const q = new URLSearchParams(status === "reported"
+    ? { status: "approved", reported: "true", limit: "25" } : { status, limit: "25" });
   if (append && cursor) q.set("cursor", cursor);
   try {
     const page = await mod(`/api/admin/queue?${q}`);
@@ -219,6 +221,9 @@ function renderDetail() {
     item.at_risk ? el("div", { class: "notice error" }, el("p", {},
       el("strong", { text: "This may come from someone at risk. " }),
       "Words in it suggest the person may be in danger. Follow the safeguarding steps before deciding.")) : null,
+    item.reports ? el("div", { class: "notice" }, el("p", {},
+      el("strong", { text: `Reported by visitors ${item.reports === 1 ? "once" : `${item.reports} times`}. ` }),
+      "Their reasons are in the audit log.")) : null,
     el("p", { class: "item-meta", text: [
       `${kindLabel(item.kind)}: ${formLabel(item.form)}`, `received ${formatDate(item.received_on)}`, `via ${item.channel}`,
       item.region ? regionName(meta, item.region) : "no area given",
