@@ -15,7 +15,7 @@ function notFound() {
     el("p", {}, el("a", { href: "/gallery", text: "Look at the rest of the scrapbook" })));
 }
 
-// Ready for a report endpoint on contributions (as services have): POST {message}.
+// Visitors tell the moderators what is wrong: POST {message} to the contribution's report URL.
 function reportForm(url) {
   const message = el("textarea", { id: "report-message", rows: "3", "aria-describedby": "report-hint" });
   const result = el("p", { role: "status" });
@@ -53,10 +53,6 @@ function render(item, meta) {
   const author = item.display_name || "Anonymous";
   const permalink = `${window.location.origin}/contributions/${encodeURIComponent(item.id)}`;
   const credit = `“${title}” by ${author}, shared on Scrapbook, ${permalink}. ${licence.name}.`;
-  const reportSubject = encodeURIComponent(`Report: ${permalink}`);
-  const reportHref = meta && meta.report_email
-    ? `mailto:${meta.report_email}?subject=${reportSubject}`
-    : `/guidelines#report`;
 
   article.append(...[
     el("p", { class: "item-meta", text: byline(item, meta) }),
@@ -71,9 +67,7 @@ function render(item, meta) {
         safeUrl(licence.url) ? [" ", el("a", { href: safeUrl(licence.url), rel: "license noopener", text: "Read the licence" })] : null),
       el("p", { text: "If you share it, please credit it like this:" }),
       el("p", { class: "credit", text: credit }),
-      safeUrl(item.report_url) ? reportForm(item.report_url)
-        : el("p", {}, el("a", { href: reportHref, text: "Report this contribution" }),
-          " if it breaks our guidelines or shows you without your agreement.")),
+      reportForm(`/api/gallery/${encodeURIComponent(item.id)}/report`)),
   ].filter(Boolean));
 }
 
