@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from contextlib import AbstractContextManager, contextmanager
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -12,7 +13,7 @@ import typer
 from sqlmodel import Session
 
 directory_app = typer.Typer(
-    help="The support directory (Open Referral UK JSON).", no_args_is_help=True
+    help="The support directory (Open Referral UK JSON or CSV data package).", no_args_is_help=True
 )
 
 
@@ -35,25 +36,36 @@ def load_seed_on_first_run(database_url: str | None = None) -> None:
 
 @directory_app.command("import")
 def import_file(
-    file: Annotated[
+    path: Annotated[
         Path,
         typer.Argument(
-            help="ORUK JSON file, as `directory export` writes; '-' for standard input."
+            help="ORUK JSON file ('-' for standard input), or an ORUK CSV data package: a "
+            "folder or .zip holding datapackage.json and the tables' CSV files.",
+            show_default=False,
         ),
     ],
 ) -> None:
     """Upsert organisations, services and taxonomies by id; refuse the whole file on any error."""
+    from scrapbook.directory.csv_package import import_package, is_package, read_package
     from scrapbook.directory.transfer import ImportRefused, import_document
 
     try:
-        text = sys.stdin.read() if str(file) == "-" else file.read_text(encoding="utf-8")
-        data = json.loads(text)
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        typer.echo(f"Error: cannot read {file}: {exc}", err=True)
+        if str(path) != "-" and is_package(path):
+            package = read_package(path)
+            with _transaction() as session:
+                result = import_package(session, package)
+        else:
+            try:
+                text = sys.stdin.read() if str(path) == "-" else path.read_text(encoding="utf-8")
+                data = json.loads(text)
+            except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+                typer.echo(f"Error: cannot read {path}: {exc}", err=True)
+                raise typer.Exit(1) from None
+            with _transaction() as session:
+                result = import_document(session, data)
+    except OSError as exc:
+        typer.echo(f"Error: cannot read {path}: {exc}", err=True)
         raise typer.Exit(1) from None
-    try:
-        with _transaction() as session:
-            result = import_document(session, data)
     except ImportRefused as exc:
         typer.echo(f"Refused: nothing was imported. {len(exc.errors)} problem(s):", err=True)
         for line in exc.errors:
@@ -62,23 +74,56 @@ def import_file(
     typer.echo(f"Imported {result.summary()}.")
 
 
+class Format(StrEnum):
+    json = "json"
+    csv = "csv"
+
+
 @directory_app.command("export")
 def export_file(
+    fmt: Annotated[
+        Format,
+        typer.Option(
+            "--format",
+            "-f",
+            help="json: one ORUK document. csv: the ORUK CSV data package, a folder "
+            "(datapackage.json plus one CSV per table), or a .zip when -o ends in .zip.",
+        ),
+    ] = Format.json,
     output: Annotated[
-        Path | None, typer.Option("--output", "-o", help="Write here instead of standard output.")
+        Path | None,
+        typer.Option(
+            "--output",
+            "-o",
+            help="Write here (JSON: instead of standard output; required for csv).",
+        ),
     ] = None,
     notes: Annotated[bool, typer.Option(help="Include reviewers' provenance notes.")] = True,
 ) -> None:
-    """Write the whole directory as one ORUK JSON document."""
+    """Write the whole directory as ORUK JSON or as an ORUK CSV data package."""
+    from scrapbook.directory.csv_package import write_package
     from scrapbook.directory.transfer import dump_document, export_document
 
+    if fmt is Format.csv and output is None:
+        raise typer.BadParameter(
+            "the CSV data package is a folder (or a .zip): say where with -o PATH",
+            param_hint="'--output'",
+        )
     with _transaction() as session:
-        text = dump_document(export_document(session, include_notes=notes))
-    if output is None:
-        sys.stdout.write(text)
-    else:
-        output.write_text(text, encoding="utf-8")
-        typer.echo(f"Wrote {output}.", err=True)
+        doc = export_document(session, include_notes=notes)
+    try:
+        if fmt is Format.csv:
+            assert output is not None
+            write_package(doc, output)
+        elif output is None:
+            sys.stdout.write(dump_document(doc))
+            return
+        else:
+            output.write_text(dump_document(doc), encoding="utf-8")
+    except OSError as exc:
+        typer.echo(f"Error: cannot write {output}: {exc}", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"Wrote {output}.", err=True)
 
 
 @directory_app.command("seed")
