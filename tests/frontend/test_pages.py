@@ -147,3 +147,19 @@ def test_support_shows_helplines_only_when_the_directory_api_is_missing(page, co
     assert page.locator("#directory").is_hidden()
     body = page.locator("main").inner_text().lower()
     assert "error" not in body and "could not" not in body and "not found" not in body
+
+
+def test_support_nearest_first_sends_only_a_rounded_location(page, context):
+    context.grant_permissions(["geolocation"])
+    context.set_geolocation({"latitude": 50.726341, "longitude": -3.527519})  # Exeter
+    page.goto("/support")
+    page.locator("#directory").wait_for(state="visible")
+    page.get_by_role("button", name="Nearest to me first").click()
+    page.wait_for_url("**/support?near=50.73%2C-3.53*")
+    page.locator("#directory").wait_for(state="visible")
+    page.wait_for_load_state("networkidle")
+    calls = [c for c in page.watch.api_calls if "/api/services?" in c and "near=" in c]
+    assert calls and all("50.73%2C-3.53" in c for c in calls), calls
+    assert not any("50.726" in c or "3.5275" in c for c in page.watch.api_calls)
+    assert "Nearest first" in page.locator("#d-locate-status").inner_text()
+    check_page(page, "support-near")

@@ -70,6 +70,7 @@ function service(s) {
       s.email ? el("a", { href: `mailto:${s.email}`, text: s.email }) : null,
       safeUrl(s.url) ? el("a", { href: safeUrl(s.url), rel: "noopener" }, "Website", el("span", { class: "visually-hidden", text: ` of ${s.name}` })) : null,
     ])),
+    typeof s.distance_km === "number" ? el("p", { class: "item-meta", text: `About ${s.distance_km < 1 ? "less than 1" : Math.round(s.distance_km)} km away.` }) : null,
     s.last_reviewed ? el("p", { class: "item-meta", text: `Details checked on ${formatDate(s.last_reviewed)}.` }) : null,
     safeUrl(s.report_url) ? reportForm(s) : null);
 }
@@ -85,8 +86,23 @@ function fill(select, pairs, current) {
 function filters() {
   const p = params();
   const q = new URLSearchParams();
-  for (const name of ["region", "category", "q"]) if ((p.get(name) || "").trim()) q.set(name, p.get(name).trim());
+  for (const name of ["region", "category", "q", "near"]) if ((p.get(name) || "").trim()) q.set(name, p.get(name).trim());
   return q;
+}
+
+// Two decimal places is about 1 km: precise enough to sort by distance, too coarse to find a home.
+const roughly = (degrees) => (Math.round(degrees * 100) / 100).toFixed(2);
+
+function locate() {
+  const note = document.getElementById("d-locate-status");
+  if (!("geolocation" in navigator)) { note.textContent = "This browser cannot share a location."; return; }
+  note.textContent = "Asking your browser for your location…";
+  navigator.geolocation.getCurrentPosition((position) => {
+    const form = document.getElementById("directory-filters");
+    form.elements.near.value = `${roughly(position.coords.latitude)},${roughly(position.coords.longitude)}`;
+    form.requestSubmit();
+  }, () => { note.textContent = "Your location was not shared, so services are listed by name."; },
+  { enableHighAccuracy: false, maximumAge: 600000, timeout: 15000 });
 }
 
 async function loadDirectory(meta, append = false) {
@@ -111,6 +127,8 @@ async function loadDirectory(meta, append = false) {
     try { categories = await api("/api/services/categories"); } catch (e) { categories = []; }
     fill(document.getElementById("d-category"), categories.map((c) => [c.code, c.name]), p.get("category"));
     document.getElementById("d-q").value = p.get("q") || "";
+    document.getElementById("d-near").value = p.get("near") || "";
+    if (p.get("near")) document.getElementById("d-locate-status").textContent = "Nearest first, where we know where a service is.";
     list.replaceChildren();
   }
   const added = page.items.map(service);
@@ -130,9 +148,11 @@ document.getElementById("directory-filters").addEventListener("submit", (event) 
   event.preventDefault();
   const form = event.currentTarget;
   const q = new URLSearchParams();
-  for (const name of ["region", "category", "q"]) if (form.elements[name].value.trim()) q.set(name, form.elements[name].value.trim());
+  for (const name of ["region", "category", "q", "near"]) if (form.elements[name].value.trim()) q.set(name, form.elements[name].value.trim());
   window.location.assign(q.toString() ? `/support?${q}#directory-h` : "/support#directory-h");
 });
+
+document.getElementById("d-locate").addEventListener("click", locate);
 
 getMeta()
   .then((meta) => { showHelplines(meta); return meta; })
