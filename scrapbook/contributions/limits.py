@@ -27,6 +27,17 @@ def count_submission(request: Request) -> None:
         )
 
 
+def count_report(request: Request) -> None:
+    """Visitor reports have their own hourly allowance, so reporting never blocks contributing."""
+    limiter = request.app.state.report_limiter
+    key = client_key(request)
+    if not limiter.try_hit(key):
+        raise RateLimited(
+            "You have sent a lot of reports in the last hour. Please try again a little later.",
+            headers={"Retry-After": str(limiter.retry_after(key))},
+        )
+
+
 @asynccontextmanager
 async def intake_slot(request: Request) -> AsyncIterator[None]:
     """Hold one of the few intake slots while a submission is read and processed.

@@ -46,6 +46,7 @@ class Settings(BaseSettings):
 
     # Abuse limits: submissions per client per hour, sign-in failures per window.
     submissions_per_hour: int = 10
+    reports_per_hour: int = 20  # visitor reports (contributions, out-of-date services)
     signin_failures_max: int = 5
     signin_window_seconds: int = 900
 

@@ -46,9 +46,12 @@ def _audit(
 ) -> None:
     # The audit table's contribution_id column is for contributions; directory events carry
     # the entity and its id in `changes`.
+    now = _now()
+    if moderator is None:  # a visitor's report: the day only, as for contributors
+        now = dt.datetime.combine(now.date(), dt.time(), tzinfo=dt.UTC)
     session.add(
         AuditEvent(
-            at=_now(),
+            at=now,
             moderator_pk=moderator.pk if moderator else None,
             actor=moderator.username if moderator else "visitor",
             action=action,
@@ -90,10 +93,17 @@ def _service(session: Session, service_id: str) -> Service:
 def _clean_org(data: s.OrganizationCreate | s.OrganizationUpdate) -> dict[str, Any]:
     values = data.model_dump(exclude_unset=True)
     if "name" in values:
-        values["name"] = clean_text(values["name"], field="name", max_len=300)
+        values["name"] = clean_text(values["name"] or "", field="name", max_len=300)
         if not values["name"]:
             raise InvalidInput("An organisation needs a name.", code="missing_name")
-    if values.get("description") is not None:
+    if "source_url" in values and not values["source_url"]:
+        raise InvalidInput(
+            "Every organisation keeps the address of the page its details came from.",
+            code="missing_source",
+        )
+    if "description" in values and values["description"] is None:
+        values["description"] = ""
+    if values.get("description"):
         values["description"] = clean_text(
             values["description"], field="description", max_len=10_000, multiline=True
         )

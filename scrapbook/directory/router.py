@@ -6,8 +6,9 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 
+from scrapbook.contributions.limits import count_report
 from scrapbook.core.deps import AdminDep, SessionDep
-from scrapbook.core.errors import InvalidInput, RateLimited
+from scrapbook.core.errors import InvalidInput
 from scrapbook.directory import admin, oruk, service
 from scrapbook.directory import schemas as s
 from scrapbook.directory.oruk import AREAS
@@ -223,16 +224,8 @@ def report_out_of_date(
     service_id: str, body: s.ReportInput, session: SessionDep, request: Request
 ) -> s.ReportReceived:
     """Tell us a service's details are out of date; an administrator will check them."""
-    limiter = request.app.state.submission_limiter
-    client = request.app.state.fingerprint(request.client.host if request.client else "unknown")
-    if limiter.blocked(client):
-        raise RateLimited(
-            "You have sent a lot in the last hour. Please try again later.",
-            headers={"Retry-After": str(limiter.retry_after(client))},
-        )
-    received = admin.report_out_of_date(session, service_id, body)
-    limiter.hit(client)
-    return received
+    count_report(request)
+    return admin.report_out_of_date(session, service_id, body)
 
 
 # ---- admin ---------------------------------------------------------------------------------

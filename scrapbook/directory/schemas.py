@@ -395,6 +395,9 @@ class ServicePublic(BaseModel):
 class ServicesPage(BaseModel):
     items: list[ServicePublic]
     next_cursor: str | None
+    any_located: bool = Field(
+        description="True when some active service has coordinates, so `near` can order them."
+    )
 
 
 class Helpline(BaseModel):

@@ -18,7 +18,7 @@ from sqlmodel import Session
 
 from scrapbook.directory import oruk
 from scrapbook.directory import schemas as s
-from scrapbook.directory.service import CRISIS_CATEGORY, helpline
+from scrapbook.directory.service import CRISIS_CATEGORY, helpline, helpline_rank
 from scrapbook.directory.transfer import ImportResult, directory_is_empty, import_document
 
 SEED_FILE = Path(__file__).resolve().parent / "seed" / "directory.json"
@@ -190,7 +190,10 @@ def load_seed_if_empty(session: Session) -> ImportResult | None:
 def seed_helplines() -> tuple[s.Helpline, ...]:
     """The national crisis lines straight from the seed file, for a directory not yet loaded."""
     out = []
-    for org in sorted(read_seed()["organizations"], key=lambda o: o["name"].casefold()):
+    organisations = read_seed()["organizations"]
+    for org in sorted(
+        organisations, key=lambda o: (helpline_rank(o["name"]), o["name"].casefold())
+    ):
         for svc in sorted(org["services"], key=lambda x: x["name"].casefold()):
             if CRISIS_CATEGORY in svc["categories"] and oruk.ALL_AREAS in svc["areas_served"]:
                 for p in svc["phones"]:

@@ -474,7 +474,10 @@ def search_public(
             )
         )
     if category:
-        where.append(_term_ids_clause(select(TaxonomyTerm.id).where(TaxonomyTerm.code == category)))
+        term = select(TaxonomyTerm.id).where(TaxonomyTerm.code == category)
+        if session.exec(term).first() is None:
+            raise InvalidInput(f"Unknown category '{category[:40]}'.", code="unknown_category")
+        where.append(_term_ids_clause(term))
     candidates = session.exec(select(Service.id, Service.name).where(*where)).all()
 
     distances: dict[str, float] = {}
@@ -513,7 +516,23 @@ def search_public(
     attributes = load_attributes(session, ids)
     items = [public_service(x, attributes[x.id], distances.get(x.id)) for x in services]
     next_cursor = cursors.encode(key(window[-1])) if len(ordered) > limit else None
-    return s.ServicesPage(items=items, next_cursor=next_cursor)
+    return s.ServicesPage(items=items, next_cursor=next_cursor, any_located=any_located(session))
+
+
+def any_located(session: Session) -> bool:
+    """Whether any active service has a place on the map (so 'nearest first' means something)."""
+    located = (
+        select(ServiceAtLocation.service_id)
+        .join(Location, col(Location.id) == col(ServiceAtLocation.location_id))
+        .join(Service, col(Service.id) == col(ServiceAtLocation.service_id))
+        .where(
+            col(Location.latitude).is_not(None),
+            col(Location.longitude).is_not(None),
+            Service.status == "active",
+        )
+        .limit(1)
+    )
+    return session.exec(located).first() is not None
 
 
 def get_public(session: Session, service_id: str) -> s.ServicePublic:
@@ -551,6 +570,23 @@ def helpline(
     )
 
 
+# The lines for anyone, any age, any time come first; lines for particular people follow.
+_FIRST_HELPLINES = ("samaritans", "shout", "nhs")
+
+
+def helpline_rank(organisation: str) -> int:
+    org = organisation.casefold()
+    return next(
+        (i for i, name in enumerate(_FIRST_HELPLINES) if org.startswith(name)),
+        len(_FIRST_HELPLINES),
+    )
+
+
+def _helpline_order(svc: Service) -> tuple[int, str, str]:
+    org = svc.organization.name.casefold() if svc.organization else ""
+    return helpline_rank(org), org, svc.name.casefold()
+
+
 def crisis_helplines(session: Session) -> list[s.Helpline]:
     """National (all-areas) active crisis-support services with a number, from the directory."""
     crisis = select(TaxonomyTerm.id).where(TaxonomyTerm.code == CRISIS_CATEGORY)
@@ -566,13 +602,7 @@ def crisis_helplines(session: Session) -> list[s.Helpline]:
     )
     out = []
     services = load_services(session, ids)
-    for svc in sorted(
-        services,
-        key=lambda x: (
-            x.organization.name.casefold(),  # type: ignore[union-attr]
-            x.name.casefold(),
-        ),
-    ):
+    for svc in sorted(services, key=_helpline_order):
         assert svc.organization is not None
         hours = next((x.description for x in svc.schedules if x.description), None)
         for p in svc.phones:

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 
-from scrapbook.contributions.limits import count_submission
+from scrapbook.contributions.limits import count_report
 from scrapbook.contributions.vocabulary import REGIONS, Form, Kind
 from scrapbook.core.deps import SessionDep, SettingsDep
 from scrapbook.core.errors import InvalidInput
@@ -60,6 +60,6 @@ def report_contribution(
     settings: SettingsDep,
 ) -> ReportReceived:
     """Tell the moderators something is wrong with a published contribution."""
-    count_submission(request)
+    count_report(request)
     service.report(session, settings, contribution_id, body.message)
     return ReportReceived(status="received", detail="Thank you. A moderator will look at it soon.")

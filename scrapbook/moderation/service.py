@@ -5,8 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import and_, exists, func, or_, update
-from sqlalchemy.orm import selectinload
+from sqlalchemy import ColumnElement, and_, exists, func, or_, update
+from sqlalchemy.orm import aliased, selectinload
 from sqlmodel import Session, col, select
 
 from scrapbook.contributions.vocabulary import REGIONS, Status
@@ -38,15 +38,37 @@ def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
+_DECISION_ACTIONS = (Status.approved, Status.rejected, Status.held)
+
+
+def _open_report_of(report: type[AuditEvent]) -> ColumnElement[bool]:
+    """`report` (an alias of the audit table) is a visitor report made after its
+    contribution's latest decision. Deciding again (approve to keep it published, hold or
+    reject) is how a moderator closes the reports.
+    """
+    decision = aliased(AuditEvent)
+    latest_decision = (
+        select(func.coalesce(func.max(decision.pk), 0))
+        .where(
+            decision.contribution_id == report.contribution_id,
+            col(decision.action).in_(_DECISION_ACTIONS),
+        )
+        .scalar_subquery()
+    )
+    return and_(col(report.action) == "reported", col(report.pk) > latest_decision).self_group()
+
+
 def views(session: Session, contributions: list[Contribution]) -> list[ContributionModeratorView]:
-    """Moderator views with their visitor-report counts, in one extra query for the lot."""
+    """Moderator views with their open visitor-report counts, in one extra query for the lot."""
     ids = [c.id for c in contributions]
     counts: dict[str, int] = {}
     if ids:
+        report = aliased(AuditEvent)
         rows = session.exec(
-            select(AuditEvent.contribution_id, func.count())
-            .where(AuditEvent.action == "reported", col(AuditEvent.contribution_id).in_(ids))
-            .group_by(AuditEvent.contribution_id)
+            select(report.contribution_id, func.count())
+            .select_from(report)
+            .where(_open_report_of(report), col(report.contribution_id).in_(ids))
+            .group_by(report.contribution_id)
         ).all()
         counts = {cid: n for cid, n in rows if cid}
     return [ContributionModeratorView.of(c, counts.get(c.id, 0)) for c in contributions]
@@ -83,10 +105,10 @@ def queue(
     """
     stmt = select(Contribution).where(Contribution.status == status).options(*_LOAD)
     if reported:
+        report = aliased(AuditEvent)
         stmt = stmt.where(
             exists().where(
-                col(AuditEvent.contribution_id) == col(Contribution.id),
-                col(AuditEvent.action) == "reported",
+                col(report.contribution_id) == col(Contribution.id), _open_report_of(report)
             )
         )
     if kind:

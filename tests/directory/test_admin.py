@@ -140,6 +140,9 @@ BAD_REQUESTS = [
     ("patch", "/services/{truro}", {"surprise": 1}, 422, "invalid_input"),
     ("patch", "/services/{missing}", {"name": "X"}, 404, "not_found"),
     ("patch", "/organizations/{missing}", {"name": "X"}, 404, "not_found"),
+    ("patch", "/organizations/{alpha}", {"name": None}, 422, "missing_name"),
+    ("patch", "/organizations/{alpha}", {"name": "  "}, 422, "missing_name"),
+    ("patch", "/organizations/{alpha}", {"source_url": None}, 422, "missing_source"),
     ("post", "/services/{truro}/retire", {}, 422, "invalid_input"),
 ]
 
@@ -147,8 +150,17 @@ BAD_REQUESTS = [
 def test_bad_admin_requests_are_4xx_json_and_change_nothing(admin, client, db):
     before = client.get(f"/openreferral/services/{tid('service/truro')}").json()
     for method, path, body, status, code in BAD_REQUESTS:
-        url = BASE + path.format(truro=tid("service/truro"), missing=tid("missing"))
+        url = BASE + path.format(
+            truro=tid("service/truro"), missing=tid("missing"), alpha=tid("org/alpha")
+        )
         r = getattr(admin, method)(url, json=body)
         assert r.status_code == status and r.json()["error"] == code, (path, body, r.text)
     assert audit(db) == []
     assert client.get(f"/openreferral/services/{tid('service/truro')}").json() == before
+
+
+def test_clearing_an_organisation_description_keeps_it_valid(admin, client):
+    r = admin.patch(f"{BASE}/organizations/{tid('org/alpha')}", json={"description": None})
+    assert r.status_code == 200, r.text
+    org = client.get(f"/openreferral/services/{tid('service/truro')}").json()["organization"]
+    assert org["description"] == ""

@@ -54,7 +54,8 @@ def test_region_category_and_q_filters_show_active_services_only(client, small):
     assert names(client.get("/api/services", params={"q": "listening"}).json()) == [
         "Truro Listening"
     ]
-    assert names(client.get("/api/services", params={"category": "nope"}).json()) == []
+    unknown = client.get("/api/services", params={"category": "nope"})
+    assert unknown.status_code == 422 and unknown.json()["error"] == "unknown_category"
     cats = client.get("/api/services/categories").json()
     assert {"code": "crisis-support", "name": "crisis support"} in cats
 
@@ -122,6 +123,11 @@ def test_report_out_of_date_is_recorded_for_administrators(client, small, app):
     )
     assert r.status_code == 202 and r.json()["received"] is True
     assert count_rows(app, "audit_event") == 1
+    with app.state.engine.connect() as conn:
+        from sqlalchemy import text
+
+        at = conn.execute(text("SELECT at FROM audit_event")).scalar_one()
+    assert str(at)[11:19] in ("", "00:00:00")  # a visitor's report keeps the day only
     assert client.post(f"/api/services/{tid('x')}/report", json={"message": "x"}).status_code == 404
     assert (
         client.post(
@@ -157,3 +163,15 @@ def test_meta_helplines_from_the_loaded_seed_and_before_it_is_loaded(client, db)
     assert by_name["Samaritans"]["phone"] == "116 123"
     assert by_name["Shout 85258"]["text"] == "85258" and "phone" not in by_name["Shout 85258"]
     assert by_name["NHS 111"]["phone"] == "111"
+
+
+def test_helplines_for_anyone_come_first(client, seeded):
+    names = [h["name"] for h in client.get("/api/meta").json()["helplines"]]
+    assert names[:3] == ["Samaritans", "Shout 85258", "NHS 111"], names
+
+
+def test_unknown_category_is_a_422_and_any_located_is_reported(client, seeded):
+    r = client.get("/api/services", params={"category": "made-up"})
+    assert r.status_code == 422 and r.json()["error"] == "unknown_category"
+    page = client.get("/api/services").json()
+    assert page["any_located"] is False  # the seed has no sourced coordinates

@@ -176,3 +176,36 @@ def test_reports_are_only_for_published_work_and_need_words(client, moderator):
     for body in ({}, {"message": ""}, {"message": "x" * 4001}, {"message": "<b></b>"}):
         assert client.post(f"/api/gallery/{cid}/report", json=body).status_code == 422, body
     assert moderator.get(f"/api/admin/contributions/{cid}").json()["reports"] == 0
+
+
+def test_deciding_again_closes_the_open_reports(client, moderator):
+    cid = _publish(client, moderator)
+    client.post(f"/api/gallery/{cid}/report", json={"message": "First worry."})
+    client.post(f"/api/gallery/{cid}/report", json={"message": "Second worry."})
+    assert moderator.get(f"/api/admin/contributions/{cid}").json()["reports"] == 2
+    approve(moderator, cid)  # looked at, kept published: reports closed
+    assert moderator.get(f"/api/admin/contributions/{cid}").json()["reports"] == 0
+    params = {"status": "approved", "reported": "true"}
+    assert moderator.get("/api/admin/queue", params=params).json()["items"] == []
+    client.post(f"/api/gallery/{cid}/report", json={"message": "A new worry."})
+    assert moderator.get(f"/api/admin/contributions/{cid}").json()["reports"] == 1
+    assert [i["id"] for i in moderator.get("/api/admin/queue", params=params).json()["items"]] == [
+        cid
+    ]
+    # The reasons stay in the audit log.
+    log = moderator.get("/api/admin/audit", params={"contribution_id": cid, "action": "reported"})
+    assert [e["reason"] for e in log.json()["items"]] == [
+        "A new worry.",
+        "Second worry.",
+        "First worry.",
+    ]
+
+
+def test_reports_have_their_own_allowance_and_never_block_contributing(client, moderator, app):
+    cid = _publish(client, moderator)
+    app.state.report_limiter.limit = 2
+    app.state.submission_limiter.limit = 1000
+    codes = [client.post(f"/api/gallery/{cid}/report", json={"message": f"r{i}"}).status_code
+             for i in range(3)]
+    assert codes == [202, 202, 429]
+    assert submit(client).status_code == 202
