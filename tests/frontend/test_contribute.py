@@ -1,11 +1,19 @@
-"""The contribute form: errors tied to fields, files checked before upload, cancel."""
+"""The contribute form: errors tied to fields, files checked before upload, cancel, focus
+kept somewhere sensible; and withdrawing afterwards, which can be tried again if it fails."""
 
 from __future__ import annotations
 
 import json
 import re
+import uuid
 
-from tests.frontend.conftest import IMAGE_BYTES_MAX, axe_violations, is_focused, throttle_upload
+from tests.frontend.conftest import (
+    IMAGE_BYTES_MAX,
+    axe_violations,
+    is_focused,
+    send_note,
+    throttle_upload,
+)
 from tests.samples import noisy_jpeg, svg_bytes
 
 
@@ -130,3 +138,72 @@ def test_words_that_suggest_risk_bring_care_and_helplines_before_the_code(page):
     violations = axe_violations(page)
     assert violations == [], json.dumps(violations, indent=2)
 
+
+def test_removing_a_picture_keeps_the_file_chooser_in_the_tab_order(page):
+    page.goto("/contribute")
+    page.wait_for_load_state("networkidle")
+    page.get_by_role("radio", name=re.compile(r"^Pictures")).check()
+    page.locator("#files").set_input_files([
+        {"name": f"{name}.jpg", "mimeType": "image/jpeg", "buffer": noisy_jpeg(60, 40)}
+        for name in ("first", "second")])
+    page.get_by_role("button", name="Remove first.jpg").focus()
+    page.keyboard.press("Enter")
+    files = page.locator("#files")
+    assert is_focused(files)
+    assert files.get_attribute("tabindex") is None
+    page.keyboard.press("Shift+Tab")
+    page.keyboard.press("Tab")  # Tab comes back to the file chooser, not past it
+    assert is_focused(files)
+
+
+def test_focus_moves_to_the_sending_status_when_cancel_stops_working(page, context):
+    page.goto("/contribute")
+    page.wait_for_load_state("networkidle")
+    page.get_by_label("Your writing").fill("The house is quiet in the afternoons. " * 150)
+    page.locator("#consent").check()
+    # Where focus is the moment Cancel is disabled (once every byte has gone).
+    page.evaluate("""() => {
+        const cancel = document.querySelector('#cancel');
+        new MutationObserver(() => {
+          if (cancel.disabled && !window.focusAtEnd) window.focusAtEnd = document.activeElement.id;
+        }).observe(cancel, {attributes: true, attributeFilter: ['disabled']});
+    }""")
+    throttle_upload(context, page, 3_000)
+    page.get_by_role("button", name="Send it to the moderators").click()
+    page.locator("#cancel").focus()  # a keyboard user resting on Cancel while it sends
+    page.locator("#receipt").wait_for(state="visible")
+    assert page.evaluate("() => window.focusAtEnd") == "sending-status"
+
+
+def test_a_failed_withdrawal_can_be_tried_again(page, live_server):
+    code = send_note(live_server.base_url, f"Withdrawn note {uuid.uuid4().hex[:6]}")
+    failures = []
+
+    def fail_once(route):
+        if route.request.method == "DELETE" and not failures:
+            failures.append(route.request.url)
+            route.fulfill(status=500, json={"error": "internal", "detail": "Please try again."})
+        else:
+            route.continue_()
+
+    page.route("**/api/receipts/*", fail_once)
+    page.goto("/status")
+    page.get_by_label("Receipt code").fill(code)
+    page.get_by_label("Receipt code").press("Enter")
+    page.locator("#result").wait_for(state="visible")
+    page.get_by_role("button", name="Withdraw it").click()
+    page.get_by_role("button", name="Yes, erase it").click()
+    error = page.locator("#confirm-error")
+    error.wait_for(state="visible")
+    assert "Please try again." in error.inner_text()
+    assert is_focused(error)
+    violations = axe_violations(page)
+    assert violations == [], json.dumps(violations, indent=2)
+    page.get_by_role("button", name="No, keep it").click()
+    page.get_by_role("button", name="Withdraw it").click()  # the box still works
+    yes = page.get_by_role("button", name="Yes, erase it")
+    assert is_focused(yes) and error.is_hidden()
+    yes.click()
+    page.locator("#withdrawn").wait_for(state="visible")
+    assert len(failures) == 1
+    assert not [e for e in page.watch.console_errors if e.startswith("uncaught")]

@@ -1,23 +1,19 @@
 """The moderation dashboard beyond approving: hold, reject with a kind reason (which the
-contributor then reads on the status page), and a stale edit refused without losing track."""
+contributor then reads on the status page), a stale edit refused without losing track,
+visitors' reports shown inline, and single-key shortcuts that can be turned off."""
 
 from __future__ import annotations
 
 import uuid
 
 import httpx
+from playwright.sync_api import expect
 
-from tests.frontend.conftest import MODERATOR, PASSWORD, is_focused, sign_in
+from tests.frontend.conftest import MODERATOR, PASSWORD, check_page, is_focused, sign_in
+from tests.frontend.conftest import send_note as send
 
-
-def send(base_url: str, title: str) -> str:
-    """A contribution through the real API, as the form sends it; returns the receipt code."""
-    fields = {"kind": "text", "form": "note", "title": title, "body": "Nobody rang today.",
-              "consent": "true"}
-    r = httpx.post(f"{base_url}/api/contributions", data=fields,
-                   files={"_": ("", b"", "application/octet-stream")})
-    assert r.status_code == 202, r.text
-    return r.json()["receipt"]
+SAID_IN = """text => [...document.querySelectorAll('[aria-live], [role=status], [role=alert]')]
+    .filter(region => region.textContent.includes(text)).length"""
 
 
 def select_by_title(page, title: str) -> None:
@@ -41,6 +37,8 @@ def test_hold_and_reject_with_a_reason(page, live_server):
     page.keyboard.press("h")
     page.wait_for_function("t => !document.querySelector('#queue-list').innerText.includes(t)",
                            arg=held)
+    page.wait_for_timeout(200)  # past announce()'s 50 ms delay
+    assert page.evaluate(SAID_IN, f"Put on hold: {held}") == 1  # said once, not twice
 
     select_by_title(page, rejected)
     page.keyboard.press("r")
@@ -110,12 +108,14 @@ def test_a_visitors_report_reaches_the_reported_view(page, live_server):
         assert r.status_code == 200, r.text
     cid = item["id"]
 
-    # A visitor reports it from its page.
+    # A visitor reports it from its page; focus stays with the thank-you, not on <body>.
     page.goto(f"/contributions/{cid}")
     page.get_by_text("Report this contribution").click()
     page.get_by_label("What is wrong?").fill("It names my neighbour.")
     page.get_by_role("button", name="Send the report").click()
-    page.get_by_text("A moderator will look at it").wait_for()
+    thanks = page.locator("#report-message-status")
+    expect(thanks).to_contain_text("A moderator will look at it")
+    assert is_focused(thanks)
 
     sign_in(page)
     page.get_by_label("Showing").select_option("reported")
@@ -123,4 +123,50 @@ def test_a_visitors_report_reaches_the_reported_view(page, live_server):
     page.wait_for_function("t => document.querySelector('#queue-list').innerText.includes(t)",
                            arg=title)
     page.locator("#queue-list .queue-item").filter(has_text=title).click()
-    assert "Reported by visitors once" in page.locator("#detail").inner_text()
+    notice = page.locator("#reports-notice")
+    assert "Reported by visitors once" in notice.inner_text()
+    assert "Approve again to keep it published and close these reports" in notice.inner_text()
+    expect(notice.locator("li")).to_have_count(1)
+    assert "It names my neighbour." in notice.locator("li").inner_text()  # what they said, inline
+    check_page(page, "moderate-reported")
+
+    page.keyboard.press("a")  # approving again closes the report
+    page.wait_for_function("t => !document.querySelector('#queue-list').innerText.includes(t)",
+                           arg=title)
+    page.get_by_role("button", name="Show", exact=True).click()
+    page.wait_for_load_state("networkidle")
+    assert title not in page.locator("#queue-list").inner_text()
+
+
+def test_single_key_shortcuts_can_be_turned_off(page, live_server):
+    title = f"Shortcut note {uuid.uuid4().hex[:6]}"
+    send(live_server.base_url, title)
+    sign_in(page)
+    page.locator("#queue-list .queue-item").first.wait_for()
+    page.locator("body").click(position={"x": 5, "y": 5})
+    select_by_title(page, title)
+
+    page.keyboard.press("?")
+    switch = page.locator("#help").get_by_role("switch", name="Keyboard shortcuts")
+    assert switch.get_attribute("aria-checked") == "true"  # on unless turned off
+    switch.click()
+    assert switch.get_attribute("aria-checked") == "false"
+    page.keyboard.press("Escape")
+    page.keyboard.press("a")
+    page.keyboard.press("?")
+    page.wait_for_timeout(300)
+    assert page.locator("#help").is_hidden()
+    assert title in page.locator("#queue-list").inner_text()  # not approved
+    assert page.locator("#approve").get_attribute("aria-keyshortcuts") is None
+
+    page.reload()  # the choice is remembered, and shown on the dashboard
+    page.locator("#queue-list .queue-item").first.wait_for()
+    bar_switch = page.locator("#dashboard").get_by_role("switch", name="Keyboard shortcuts")
+    assert bar_switch.get_attribute("aria-checked") == "false"
+    assert "Keyboard shortcuts: off" in bar_switch.inner_text()
+    bar_switch.click()
+    assert bar_switch.get_attribute("aria-checked") == "true"
+    select_by_title(page, title)
+    page.keyboard.press("a")
+    page.wait_for_function("t => !document.querySelector('#queue-list').innerText.includes(t)",
+                           arg=title)

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-import pytest
+from collections.abc import Iterator
+from contextlib import contextmanager
 
-from tests.frontend.conftest import BUDGET_BYTES, asset_bytes, check_page, is_focused
+import pytest
+from playwright.sync_api import expect
+
+from tests.frontend.conftest import BUDGET_BYTES, LiveServer, asset_bytes, check_page, is_focused
 
 CRISIS_PAGES = {"home", "contribute", "status", "support"}
 PAGES = [
@@ -149,17 +153,66 @@ def test_support_shows_helplines_only_when_the_directory_api_is_missing(page, co
     assert "error" not in body and "could not" not in body and "not found" not in body
 
 
-def test_support_nearest_first_sends_only_a_rounded_location(page, context):
-    context.grant_permissions(["geolocation"])
-    context.set_geolocation({"latitude": 50.726341, "longitude": -3.527519})  # Exeter
+@contextmanager
+def a_located_service(live_server: LiveServer) -> Iterator[None]:
+    """Put one seed service's location in Exeter for a while (the seed has no coordinates)."""
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(live_server.database_url)
+    with engine.begin() as conn:
+        location = conn.execute(text(
+            "SELECT sal.location_id FROM service_at_location sal "
+            "JOIN service s ON s.id = sal.service_id WHERE s.status = 'active' "
+            "ORDER BY sal.location_id LIMIT 1")).scalar_one()
+    try:
+        with engine.begin() as conn:
+            conn.execute(text("UPDATE location SET latitude = 50.7236, longitude = -3.5275 "
+                              "WHERE id = :id"), {"id": location})
+        yield
+    finally:
+        with engine.begin() as conn:
+            conn.execute(text("UPDATE location SET latitude = NULL, longitude = NULL "
+                              "WHERE id = :id"), {"id": location})
+        engine.dispose()
+
+
+def test_support_nearest_first_sends_only_a_rounded_location(page, context, live_server):
+    # No service has a place on the map yet: nearest-first would mean nothing, so no button.
     page.goto("/support")
     page.locator("#directory").wait_for(state="visible")
-    page.get_by_role("button", name="Nearest to me first").click()
-    page.wait_for_url("**/support?near=50.73%2C-3.53*")
-    page.locator("#directory").wait_for(state="visible")
     page.wait_for_load_state("networkidle")
-    calls = [c for c in page.watch.api_calls if "/api/services?" in c and "near=" in c]
-    assert calls and all("50.73%2C-3.53" in c for c in calls), calls
-    assert not any("50.726" in c or "3.5275" in c for c in page.watch.api_calls)
-    assert "Nearest first" in page.locator("#d-locate-status").inner_text()
-    check_page(page, "support-near")
+    assert page.get_by_role("button", name="Nearest to me first").count() == 0
+    assert page.locator("#d-locate-hint").is_hidden()
+
+    context.grant_permissions(["geolocation"])
+    context.set_geolocation({"latitude": 50.726341, "longitude": -3.527519})  # Exeter
+    with a_located_service(live_server):
+        page.reload()
+        page.locator("#directory").wait_for(state="visible")
+        page.get_by_role("button", name="Nearest to me first").click()
+        page.wait_for_url("**/support?near=50.73%2C-3.53*")
+        page.locator("#directory").wait_for(state="visible")
+        page.wait_for_load_state("networkidle")
+        calls = [c for c in page.watch.api_calls if "/api/services?" in c and "near=" in c]
+        assert calls and all("50.73%2C-3.53" in c for c in calls), calls
+        assert not any("50.726" in c or "3.5275" in c for c in page.watch.api_calls)
+        assert "Nearest first" in page.locator("#d-locate-status").inner_text()
+        assert "km away" in page.locator("#services > li").first.inner_text()
+        check_page(page, "support-near")
+
+
+def test_support_report_leaves_focus_on_its_thank_you(page):
+    page.goto("/support")
+    page.locator("#directory").wait_for(state="visible")
+    service = page.locator("#services > li").first
+    service.get_by_text("Are these details out of date?").click()
+    send = service.get_by_role("button", name="Send", exact=True)
+    send.click()  # nothing written: the field says so
+    field = service.get_by_label("What has changed?")
+    assert is_focused(field) and field.get_attribute("aria-invalid") == "true"
+    field.fill("The phone number has changed.")
+    send.focus()
+    page.keyboard.press("Enter")
+    thanks = service.get_by_role("status")
+    expect(thanks).to_contain_text("Thank you")
+    assert is_focused(thanks)  # not dropped onto <body> with the Send button

@@ -123,11 +123,59 @@ export function initChrome() {
   }
 }
 
-/** Move focus to an element that is not normally focusable (a heading, a notice). */
+// What takes focus by itself. Giving one of these tabindex=-1 would take it out of the Tab
+// order (and, with the site's CSS, hide its focus ring), so focusOn() leaves them alone.
+const FOCUSABLE = "a[href], area[href], button, input:not([type='hidden']), select, textarea, summary, " +
+  "iframe, audio[controls], video[controls], [contenteditable]:not([contenteditable='false'])";
+
+/** Move focus to an element: a control as it is; a heading or notice made focusable (tabindex=-1). */
 export function focusOn(node) {
   if (!node) return;
-  if (!node.hasAttribute("tabindex")) node.setAttribute("tabindex", "-1");
+  if (!node.hasAttribute("tabindex") && !node.matches(FOCUSABLE)) node.setAttribute("tabindex", "-1");
   node.focus();
+}
+
+/**
+ * A visitor's report: a short form that POSTs {message} to `url`. The status line sits outside
+ * the form and stays put, so "thank you" is written into a live region that already exists and
+ * focus moves to it (never dropped on <body> with the Send button).
+ */
+export function reportForm({ url, id, summary, label, hint, button, empty, thanks }) {
+  const hintId = `${id}-hint`;
+  const result = el("p", { id: `${id}-status`, role: "status", tabindex: "-1" });
+  const message = el("textarea", { id, rows: "3", "aria-describedby": hintId });
+  const form = el("form", { novalidate: true },
+    el("div", { class: "field" },
+      el("label", { for: id, text: label }),
+      el("span", { class: "hint", id: hintId, text: hint }),
+      message),
+    el("button", { type: "submit", class: "secondary" }, button));
+  let sending = false;
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    if (sending) return;
+    if (!message.value.trim()) {
+      result.textContent = empty;
+      message.setAttribute("aria-invalid", "true");
+      message.setAttribute("aria-describedby", `${hintId} ${result.id}`);
+      message.focus();
+      return;
+    }
+    message.removeAttribute("aria-invalid");
+    message.setAttribute("aria-describedby", hintId);
+    sending = true;
+    try {
+      const answer = await api(url, { method: "POST", json: { message: message.value.trim() } });
+      result.textContent = (answer && answer.detail) || thanks;
+      focusOn(result);
+      form.hidden = true; // sent: nothing to send twice
+    } catch (err) {
+      result.textContent = err.detail || "That could not be sent just now. Please try again.";
+    } finally {
+      sending = false;
+    }
+  });
+  return el("details", {}, el("summary", { text: summary }), form, result);
 }
 
 /** Only web and same-site links from API data become hrefs (never javascript: or data:). */

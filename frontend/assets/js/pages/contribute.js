@@ -427,8 +427,11 @@ async function submit(event) {
     },
     onUploaded() {
       rows.forEach((row) => setRow(row, 1));
-      cancel.disabled = true; // the server has it all; cancelling now could lose the receipt
       status.textContent = files.length ? "All sent. Checking your files, this can take a moment…" : "Sent. Just a moment…";
+      // Disabling the focused Cancel button would drop focus onto <body>: move it to the news first.
+      const focused = document.activeElement;
+      if (!focused || focused === document.body || sending.contains(focused)) focusOn(status);
+      cancel.disabled = true; // the server has it all; cancelling now could lose the receipt
     },
   });
   try {

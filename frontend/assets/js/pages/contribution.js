@@ -1,6 +1,6 @@
 // One contribution's permalink: the piece, its licence and credit line, and a report link.
 import { byline, mediaElement, titleOf, warned } from "../cards.js";
-import { api, el, getMeta, initChrome, licenceOf, safeUrl } from "../lib.js";
+import { api, el, getMeta, initChrome, licenceOf, reportForm, safeUrl } from "../lib.js";
 
 initChrome();
 
@@ -13,29 +13,6 @@ function notFound() {
   document.title = "Not found · Scrapbook";
   article.append(el("p", { text: "It may have been withdrawn by the person who shared it, or the link may be mistyped." }),
     el("p", {}, el("a", { href: "/gallery", text: "Look at the rest of the scrapbook" })));
-}
-
-// Visitors tell the moderators what is wrong: POST {message} to the contribution's report URL.
-function reportForm(url) {
-  const message = el("textarea", { id: "report-message", rows: "3", "aria-describedby": "report-hint" });
-  const result = el("p", { role: "status" });
-  const form = el("form", { novalidate: true },
-    el("div", { class: "field" },
-      el("label", { for: "report-message", text: "What is wrong?" }),
-      el("span", { class: "hint", id: "report-hint", text: "For example: it names me, or it breaks the guidelines. Only moderators read this." }),
-      message),
-    el("button", { type: "submit", class: "secondary" }, "Send the report"), result);
-  form.addEventListener("submit", async (event) => {
-    event.preventDefault();
-    if (!message.value.trim()) { result.textContent = "Please say what is wrong."; message.focus(); return; }
-    try {
-      const answer = await api(url, { method: "POST", json: { message: message.value.trim() } });
-      form.replaceChildren(el("p", { role: "status", text: (answer && answer.detail) || "Thank you. A moderator will look at it." }));
-    } catch (err) {
-      result.textContent = err.detail || "That could not be sent just now. Please try again.";
-    }
-  });
-  return el("details", {}, el("summary", { text: "Report this contribution" }), form);
 }
 
 function render(item, meta) {
@@ -67,7 +44,14 @@ function render(item, meta) {
         safeUrl(licence.url) ? [" ", el("a", { href: safeUrl(licence.url), rel: "license noopener", text: "Read the licence" })] : null),
       el("p", { text: "If you share it, please credit it like this:" }),
       el("p", { class: "credit", text: credit }),
-      reportForm(`/api/gallery/${encodeURIComponent(item.id)}/report`)),
+      // Visitors tell the moderators what is wrong.
+      reportForm({
+        url: `/api/gallery/${encodeURIComponent(item.id)}/report`, id: "report-message",
+        summary: "Report this contribution", label: "What is wrong?",
+        hint: "For example: it names me, or it breaks the guidelines. Only moderators read this.",
+        button: "Send the report", empty: "Please say what is wrong.",
+        thanks: "Thank you. A moderator will look at it.",
+      })),
   ].filter(Boolean));
 }
 

@@ -1,5 +1,6 @@
 // Moderation dashboard: sign in, the queue with previews, corrections, decisions with the
-// keyboard (j/k/a/h/r/?), and the audit log. Every state-changing request sends X-CSRF-Token.
+// keyboard (j/k/a/h/r/?, which a moderator can turn off), and the audit log. Every
+// state-changing request sends X-CSRF-Token.
 import { mediaElement } from "../cards.js";
 import { api, ApiError, announce, el, focusOn, formLabel, formatDate, getMeta, initChrome, kindLabel, regionName } from "../lib.js";
 
@@ -15,6 +16,8 @@ const help = $("help");
 const STATUS_WORDS = { pending: "waiting", held: "on hold", rejected: "not published", approved: "published",
   processing: "processing", withdrawn: "withdrawn", reported: "reported by visitors" };
 const ACTION_WORDS = { approve: "Approved", hold: "Put on hold", reject: "Rejected" };
+const SHORTCUTS_KEY = "scrapbook:moderation-shortcuts";
+const SHORTCUT_KEYS = { approve: "a", hold: "h", reject: "r" };
 
 let csrf = "";
 let meta = null;
@@ -23,6 +26,8 @@ let index = -1;
 let cursor = null;
 let auditCursor = null;
 let busy = false;
+let shortcutsOn = true;
+try { shortcutsOn = window.localStorage.getItem(SHORTCUTS_KEY) !== "off"; } catch (e) { /* on */ }
 
 // --- API ----------------------------------------------------------------------------------------
 
@@ -185,7 +190,8 @@ function renderDetail() {
   if (!item) {
     detail.replaceChildren(
       el("h2", { id: "detail-h", tabindex: "-1", text: items.length ? "Nothing selected" : "The queue is empty" }),
-      el("p", { class: "muted", text: items.length ? "Choose a contribution from the list, or press j." : "Nothing is waiting here. Thank you." }));
+      el("p", { class: "muted", text: items.length
+        ? `Choose a contribution from the list${shortcutsOn ? ", or press j" : ""}.` : "Nothing is waiting here. Thank you." }));
     return;
   }
   const tags = el("input", { type: "text", autocomplete: "off" });
@@ -221,9 +227,11 @@ function renderDetail() {
     item.at_risk ? el("div", { class: "notice error" }, el("p", {},
       el("strong", { text: "This may come from someone at risk. " }),
       "Words in it suggest the person may be in danger. Follow the safeguarding steps before deciding.")) : null,
-    item.reports ? el("div", { class: "notice" }, el("p", {},
-      el("strong", { text: `Reported by visitors ${item.reports === 1 ? "once" : `${item.reports} times`}. ` }),
-      "Their reasons are in the audit log.")) : null,
+    item.reports ? el("div", { class: "notice", id: "reports-notice" },
+      el("p", {},
+        el("strong", { text: `Reported by visitors ${item.reports === 1 ? "once" : `${item.reports} times`}. ` }),
+        "Approve again to keep it published and close these reports, or hold or reject it."),
+      el("div", { id: "report-reasons" }, el("p", { class: "muted", text: "Loading what they said…" }))) : null,
     el("p", { class: "item-meta", text: [
       `${kindLabel(item.kind)}: ${formLabel(item.form)}`, `received ${formatDate(item.received_on)}`, `via ${item.channel}`,
       item.region ? regionName(meta, item.region) : "no area given",
@@ -246,15 +254,38 @@ function renderDetail() {
     el("div", { class: "decision-bar" },
       field("decision-note", "Private note for moderators (optional)", note),
       el("div", { class: "actions" },
-        el("button", { type: "button", id: "approve", "aria-keyshortcuts": "a", onclick: () => decide("approve") },
+        el("button", { type: "button", id: "approve", "aria-keyshortcuts": shortcutsOn && "a", onclick: () => decide("approve") },
           "Approve ", el("kbd", { "aria-hidden": "true", text: "a" })),
-        el("button", { type: "button", class: "secondary", id: "hold", "aria-keyshortcuts": "h", onclick: () => decide("hold") },
+        el("button", { type: "button", class: "secondary", id: "hold", "aria-keyshortcuts": shortcutsOn && "h", onclick: () => decide("hold") },
           "Hold ", el("kbd", { "aria-hidden": "true", text: "h" })),
-        el("button", { type: "button", class: "danger", id: "reject", "aria-keyshortcuts": "r", onclick: openReject },
+        el("button", { type: "button", class: "danger", id: "reject", "aria-keyshortcuts": shortcutsOn && "r", onclick: openReject },
           "Reject… ", el("kbd", { "aria-hidden": "true", text: "r" }))),
       rejectPanel,
       el("div", { id: "detail-error", class: "notice error", hidden: true, tabindex: "-1" })),
   ].filter(Boolean)); // replaceChildren would write out a null as the text "null"
+  if (item.reports) loadReasons(item);
+}
+
+/** What visitors said, listed under the notice: the newest `reports` reports are the open ones. */
+async function loadReasons(item) {
+  const box = $("report-reasons");
+  const q = new URLSearchParams({ contribution_id: item.id, action: "reported", limit: "20" });
+  let shown;
+  try {
+    const page = await mod(`/api/admin/audit?${q}`);
+    const open = page.items.slice(0, item.reports);
+    const more = item.reports - open.length;
+    shown = [
+      open.length ? el("ul", {}, open.map((e) => el("li", {},
+        el("span", { class: "item-meta", text: `${formatDate(String(e.at || "").slice(0, 10))}: ` }),
+        e.reason || "No reason given."))) : null,
+      more > 0 || !open.length ? el("p", { class: "muted", text: open.length
+        ? `And ${more} more in the audit log.` : "Their reasons are in the audit log." }) : null,
+    ].filter(Boolean);
+  } catch (err) {
+    shown = [el("p", { class: "muted", text: "What they said could not be loaded just now; it is in the audit log." })];
+  }
+  if (box.isConnected) box.replaceChildren(...shown); // unless another contribution is shown by now
 }
 
 function select(i, { focusList = false, focusHeading = false } = {}) {
@@ -371,7 +402,7 @@ async function decide(action) {
   if (action === "approve") {
     const missing = item.media.find((m) => !$(`alt-${m.id}`).value.trim());
     if (missing) {
-      showDetailError("Add a description to every image before approving it. Then press Esc and a.", `alt-${missing.id}`);
+      showDetailError(`Add a description to every image before approving it${shortcutsOn ? ". Then press Esc and a." : ", then approve it again."}`, `alt-${missing.id}`);
       return;
     }
   }
@@ -390,7 +421,6 @@ async function decide(action) {
       method: "POST",
       json: { action, version: current.version, note: note || null, public_reason: action === "reject" ? reason : null },
     });
-    announce(`${ACTION_WORDS[action]}: ${titleOf(decided)}.`);
     $("dash-status").textContent = `${ACTION_WORDS[action]}: ${titleOf(decided)}.`;
     if (decided.status !== $("queue-status").value) {
       items.splice(index, 1);
@@ -465,8 +495,32 @@ function toggleHelp() {
 $("help-open").addEventListener("click", toggleHelp);
 $("help-close").addEventListener("click", () => help.close());
 
+// Single-key shortcuts can be set off by speech input or a slip of the hand (WCAG 2.1.4), so
+// they can be turned off; the choice is kept in this browser.
+function showShortcuts() {
+  for (const toggle of document.querySelectorAll(".shortcuts-switch")) {
+    toggle.setAttribute("aria-checked", shortcutsOn ? "true" : "false");
+    toggle.querySelector(".shortcuts-state").textContent = shortcutsOn ? "on" : "off";
+  }
+  dashboard.classList.toggle("shortcuts-off", !shortcutsOn);
+  for (const [action, key] of Object.entries(SHORTCUT_KEYS)) {
+    const button = $(action);
+    if (!button) continue;
+    if (shortcutsOn) button.setAttribute("aria-keyshortcuts", key);
+    else button.removeAttribute("aria-keyshortcuts");
+  }
+}
+for (const toggle of document.querySelectorAll(".shortcuts-switch")) {
+  toggle.addEventListener("click", () => {
+    shortcutsOn = !shortcutsOn;
+    try { window.localStorage.setItem(SHORTCUTS_KEY, shortcutsOn ? "on" : "off"); } catch (e) { /* not kept */ }
+    showShortcuts();
+  });
+}
+showShortcuts();
+
 document.addEventListener("keydown", (event) => {
-  if (dashboard.hidden) return;
+  if (dashboard.hidden || !shortcutsOn) return;
   if (event.key === "Escape" && isTyping(event.target) && !help.open) {
     event.target.blur();
     focusOn($("detail-h"));

@@ -79,17 +79,29 @@ form.addEventListener("submit", async (event) => {
   }
 });
 
-document.getElementById("withdraw").addEventListener("click", () => {
+const confirmError = document.getElementById("confirm-error");
+let withdrawing = false;
+
+function openConfirm() {
+  confirmError.hidden = true;
+  confirmError.textContent = "";
+  document.getElementById("confirm-yes").setAttribute("aria-describedby", "confirm-text");
   confirmBox.hidden = false;
   document.getElementById("confirm-yes").focus();
-});
+}
+
+document.getElementById("withdraw").addEventListener("click", openConfirm);
 document.getElementById("confirm-no").addEventListener("click", () => {
   confirmBox.hidden = true;
   document.getElementById("withdraw").focus();
 });
 document.getElementById("confirm-yes").addEventListener("click", async () => {
+  // aria-disabled, not disabled: a disabled button would drop keyboard focus onto <body>.
   const yes = document.getElementById("confirm-yes");
-  yes.disabled = true;
+  if (withdrawing) return;
+  withdrawing = true;
+  yes.setAttribute("aria-disabled", "true");
+  confirmError.hidden = true;
   try {
     await api(`/api/receipts/${encodeURIComponent(code)}`, { method: "DELETE" });
     result.hidden = true;
@@ -98,9 +110,13 @@ document.getElementById("confirm-yes").addEventListener("click", async () => {
     withdrawn.hidden = false;
     focusOn(withdrawn);
   } catch (err) {
-    confirmBox.replaceChildren(el("p", { text: err.detail || "It could not be withdrawn just now. Please try again." }));
-    focusOn(confirmBox);
+    // Only the message changes: Yes and No stay, so the contributor can simply try again.
+    confirmError.textContent = err.detail || "It could not be withdrawn just now. Please try again.";
+    confirmError.hidden = false;
+    yes.setAttribute("aria-describedby", "confirm-text confirm-error");
+    focusOn(confirmError);
   } finally {
-    yes.disabled = false;
+    withdrawing = false;
+    yes.removeAttribute("aria-disabled");
   }
 });

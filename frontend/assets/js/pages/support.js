@@ -1,7 +1,7 @@
 // Support: helplines from /api/meta, and the South West directory from /api/services,
 // filtered by area and category (kept in the URL). If the directory API is missing or
 // unreachable the directory section stays hidden: the visitor sees the helplines, no error.
-import { api, el, formatDate, getMeta, initChrome, params, safeUrl } from "../lib.js";
+import { api, el, focusOn, formatDate, getMeta, initChrome, params, reportForm, safeUrl } from "../lib.js";
 
 initChrome();
 
@@ -29,30 +29,6 @@ function showHelplines(meta) {
     ])))));
 }
 
-function reportForm(s) {
-  uid += 1;
-  const id = `report-${uid}`;
-  const message = el("textarea", { id, rows: "2", "aria-describedby": `${id}-hint` });
-  const result = el("p", { role: "status" });
-  const form = el("form", { novalidate: true },
-    el("div", { class: "field" },
-      el("label", { for: id, text: "What has changed?" }),
-      el("span", { class: "hint", id: `${id}-hint`, text: "For example: the phone number, or it no longer meets." }),
-      message),
-    el("button", { type: "submit", class: "secondary" }, "Send"), result);
-  form.addEventListener("submit", async (event) => {
-    event.preventDefault();
-    if (!message.value.trim()) { result.textContent = "Please say what has changed."; message.focus(); return; }
-    try {
-      const answer = await api(s.report_url, { method: "POST", json: { message: message.value.trim() } });
-      form.replaceChildren(el("p", { role: "status", text: answer.detail || "Thank you. We will check it." }));
-    } catch (err) {
-      result.textContent = err.detail || "That could not be sent just now. Please try again.";
-    }
-  });
-  return el("details", {}, el("summary", { text: "Are these details out of date?" }), form);
-}
-
 function service(s) {
   const areas = s.national ? ["Anywhere (national)"] : (s.areas_served || []).map((a) => a.name);
   const org = s.organisation && s.organisation.name !== s.name ? s.organisation.name : null;
@@ -72,7 +48,11 @@ function service(s) {
     ])),
     typeof s.distance_km === "number" ? el("p", { class: "item-meta", text: `About ${s.distance_km < 1 ? "less than 1" : Math.round(s.distance_km)} km away.` }) : null,
     s.last_reviewed ? el("p", { class: "item-meta", text: `Details checked on ${formatDate(s.last_reviewed)}.` }) : null,
-    safeUrl(s.report_url) ? reportForm(s) : null);
+    safeUrl(s.report_url) ? reportForm({
+      url: s.report_url, id: `report-${(uid += 1)}`, summary: "Are these details out of date?",
+      label: "What has changed?", hint: "For example: the phone number, or it no longer meets.",
+      button: "Send", empty: "Please say what has changed.", thanks: "Thank you. We will check it.",
+    }) : null);
 }
 
 function fill(select, pairs, current) {
@@ -128,6 +108,8 @@ async function loadDirectory(meta, append = false) {
     fill(document.getElementById("d-category"), categories.map((c) => [c.code, c.name]), p.get("category"));
     document.getElementById("d-q").value = p.get("q") || "";
     document.getElementById("d-near").value = p.get("near") || "";
+    // Nearest-first only helps once some service has a place on the map; until then, no button.
+    document.getElementById("d-locate-block").hidden = page.any_located !== true;
     if (p.get("near")) document.getElementById("d-locate-status").textContent = "Nearest first, where we know where a service is.";
     list.replaceChildren();
   }
@@ -140,7 +122,7 @@ async function loadDirectory(meta, append = false) {
     ? `Showing ${n} service${n === 1 ? "" : "s"}${cursor ? ", with more to see" : ""}.`
     : "No services match. Try another area or type of support.";
   section.hidden = false;
-  if (append && added.length) { const h = added[0].querySelector("h3"); h.tabIndex = -1; h.focus(); }
+  if (append && added.length) focusOn(added[0].querySelector("h3"));
 }
 
 // Empty fields would clutter the URL; leave them out so a shared link stays tidy.
