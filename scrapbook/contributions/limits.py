@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 from fastapi import Request
 
 from scrapbook.core.errors import RateLimited, ServiceBusy
+from scrapbook.core.ratelimit import SlidingWindow
 
 
 def client_key(request: Request) -> str:
@@ -16,26 +17,23 @@ def client_key(request: Request) -> str:
     return request.app.state.fingerprint(request.client.host if request.client else "unknown")
 
 
-def count_submission(request: Request) -> None:
-    """Count this attempt against the client's hourly allowance, or refuse it (429)."""
-    limiter = request.app.state.submission_limiter
+def _count(request: Request, limiter: SlidingWindow, what: str) -> None:
     key = client_key(request)
     if not limiter.try_hit(key):
         raise RateLimited(
-            "You have sent a lot in the last hour. Please try again a little later.",
+            f"You have sent a lot of {what} in the last hour. Please try again a little later.",
             headers={"Retry-After": str(limiter.retry_after(key))},
         )
+
+
+def count_submission(request: Request) -> None:
+    """Count this attempt against the client's hourly allowance, or refuse it (429)."""
+    _count(request, request.app.state.submission_limiter, "contributions")
 
 
 def count_report(request: Request) -> None:
     """Visitor reports have their own hourly allowance, so reporting never blocks contributing."""
-    limiter = request.app.state.report_limiter
-    key = client_key(request)
-    if not limiter.try_hit(key):
-        raise RateLimited(
-            "You have sent a lot of reports in the last hour. Please try again a little later.",
-            headers={"Retry-After": str(limiter.retry_after(key))},
-        )
+    _count(request, request.app.state.report_limiter, "reports")
 
 
 @asynccontextmanager

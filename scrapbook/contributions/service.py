@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Sequence
 from typing import BinaryIO
 
@@ -22,6 +21,7 @@ from scrapbook.contributions.vocabulary import (
     Kind,
     Status,
 )
+from scrapbook.core import clock
 from scrapbook.core.config import Settings
 from scrapbook.core.errors import InvalidInput, NotFound
 from scrapbook.core.security import hash_receipt, new_public_id, new_receipt_code
@@ -33,10 +33,6 @@ from scrapbook.media.storage import Storage
 from scrapbook.models import AuditEvent, Contribution, ContributionTag, MediaAsset, Moderator
 from scrapbook.moderation import service as moderation
 from scrapbook.moderation.safety import suggests_risk
-
-
-def today() -> dt.date:
-    return dt.datetime.now(dt.UTC).date()
 
 
 def status_url(code: str) -> str:
@@ -134,7 +130,7 @@ def submit(
         licence=data.licence,
         status=Status.pending,
         channel=channel,
-        received_on=today(),
+        received_on=clock.today(),
         receipt_hash=receipt_hash,
         contact_email=data.contact_email,
         at_risk=suggests_risk(title, body, warning, *tags),
@@ -147,7 +143,7 @@ def submit(
     if entered_by is not None:
         session.add(
             AuditEvent(
-                at=dt.datetime.now(dt.UTC),
+                at=clock.now(),
                 moderator_pk=entered_by.pk,
                 actor=entered_by.username,
                 action="entered",
@@ -207,9 +203,10 @@ def withdraw(session: Session, storage: Storage, code: str) -> None:
     media.erase_files_after_commit(session, storage, c.media)
     moderation.erase_audit_content(session, c.id)
     # Day precision only: the contributor's actions are never timed more finely.
-    midnight = dt.datetime.combine(today(), dt.time(), tzinfo=dt.UTC)
     session.add(
-        AuditEvent(at=midnight, actor="contributor", action="withdrawn", contribution_id=c.id)
+        AuditEvent(
+            at=clock.start_of_today(), actor="contributor", action="withdrawn", contribution_id=c.id
+        )
     )
     session.delete(c)
     session.flush()

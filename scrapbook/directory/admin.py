@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import delete, update
 from sqlmodel import Session, col, select
 
+from scrapbook.core import clock
 from scrapbook.core.errors import InvalidInput, NotFound
 from scrapbook.core.text import clean_optional, clean_text
 from scrapbook.directory import oruk
@@ -46,9 +47,8 @@ def _audit(
 ) -> None:
     # The audit table's contribution_id column is for contributions; directory events carry
     # the entity and its id in `changes`.
-    now = _now()
-    if moderator is None:  # a visitor's report: the day only, as for contributors
-        now = dt.datetime.combine(now.date(), dt.time(), tzinfo=dt.UTC)
+    # A visitor's report keeps the day only, as everything contributors do.
+    now = _now() if moderator is not None else clock.start_of_today()
     session.add(
         AuditEvent(
             at=now,

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 from sqlalchemy import and_, exists, or_
 from sqlalchemy.orm import selectinload
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
 from scrapbook.contributions.vocabulary import Status
+from scrapbook.core import clock
 from scrapbook.core import cursor as cursors
 from scrapbook.core.config import Settings
 from scrapbook.core.errors import InvalidInput, NotFound
@@ -106,10 +105,13 @@ def report(session: Session, settings: Settings, contribution_id: str, message: 
     if not text:
         raise InvalidInput("Please say what is wrong.", code="message_required")
     # Day precision, no client details: reporting must be as anonymous as contributing.
-    midnight = dt.datetime.combine(dt.datetime.now(dt.UTC).date(), dt.time(), tzinfo=dt.UTC)
     session.add(
         AuditEvent(
-            at=midnight, actor="visitor", action="reported", contribution_id=found.id, reason=text
+            at=clock.start_of_today(),
+            actor="visitor",
+            action="reported",
+            contribution_id=found.id,
+            reason=text,
         )
     )
     session.flush()
