@@ -373,8 +373,15 @@ def test_rejected_receipt_shows_the_kind_reason(client, moderator):
 
 
 def test_blank_optional_fields_are_treated_as_not_sent(client, moderator):
-    r = submit(client, region="", licence="", display_name="", content_warning="",
-               contact_email="", website="")
+    r = submit(
+        client,
+        region="",
+        licence="",
+        display_name="",
+        content_warning="",
+        contact_email="",
+        website="",
+    )
     assert r.status_code == 202, r.text
     stored = moderator.get(f"/api/admin/contributions/{r.json()['id']}").json()
     assert stored["licence"] == "all-rights-reserved" and stored["region"] is None
@@ -405,8 +412,11 @@ def test_chunked_upload_without_length_is_capped_while_streaming(client, setting
             sent += 64 * 1024
             yield b"x" * (64 * 1024)
 
-    r = client.post("/api/contributions", content=body(),
-                    headers={"Content-Type": "multipart/form-data; boundary=x"})
+    r = client.post(
+        "/api/contributions",
+        content=body(),
+        headers={"Content-Type": "multipart/form-data; boundary=x"},
+    )
     assert r.status_code == 413 and r.json()["error"] == "too_large"
     nothing_stored(app, settings)
 
@@ -468,3 +478,15 @@ def test_the_honeypot_answer_has_the_same_shape_as_a_real_one(client):
     real = submit(client).json()
     decoy = submit(client, website="x").json()
     assert set(decoy) == set(real) and set(decoy["support"]) == set(real["support"])
+
+
+def test_image_description_limit(client, app, settings):
+    r = submit(
+        client,
+        kind="image",
+        form="photo",
+        files=[("a.jpg", plain_jpeg(64, 64), "image/jpeg")],
+        alt_text=["x" * 1001],
+    )
+    assert r.status_code == 422 and r.json()["error"] == "too_long"
+    nothing_stored(app, settings)

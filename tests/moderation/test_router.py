@@ -310,14 +310,19 @@ def test_malformed_decisions_are_422(client, moderator, payload):
 def test_hostile_cursors_and_ids_are_4xx(moderator):
     from scrapbook.core import cursor
 
-    for bad in ([1, "2020-01-01", 10**30], [1, "2020-01-01", 1.5], [2, "2020-01-01", 1],
-                [1, "not a date", 1]):
+    for bad in (
+        [1, "2020-01-01", 10**30],
+        [1, "2020-01-01", 1.5],
+        [2, "2020-01-01", 1],
+        [1, "not a date", 1],
+    ):
         r = moderator.get("/api/admin/queue", params={"cursor": cursor.encode(bad)})
         assert r.status_code == 422, bad
     r = moderator.get("/api/admin/audit", params={"cursor": cursor.encode([10**30])})
     assert r.status_code == 422
-    assert moderator.get("/api/admin/audit", params={"contribution_id": "x" * 40}).status_code \
-        == 422
+    assert (
+        moderator.get("/api/admin/audit", params={"contribution_id": "x" * 40}).status_code == 422
+    )
     assert moderator.get("/api/admin/contributions/a%00").status_code == 400
     r = moderator.post("/api/admin/session", json={"username": "a\u0000", "password": "x"})
     assert r.status_code == 422
@@ -344,8 +349,9 @@ def test_parallel_wrong_passwords_cannot_pass_the_throttle(app):
 
     def attempt(_):
         with TestClient(app) as c:
-            return c.post("/api/admin/session",
-                          json={"username": "kim", "password": "wrong guess"}).status_code
+            return c.post(
+                "/api/admin/session", json={"username": "kim", "password": "wrong guess"}
+            ).status_code
 
     with ThreadPoolExecutor(max_workers=8) as pool:
         codes = list(pool.map(attempt, range(12)))
@@ -378,8 +384,10 @@ def test_two_moderators_deciding_at_once_one_wins_one_gets_409(client, app):
 
         def decide(pair, cid=cid, version=version):
             c, action = pair
-            return c.post(f"/api/admin/contributions/{cid}/decision",
-                          json={"action": action, "version": version}).status_code
+            return c.post(
+                f"/api/admin/contributions/{cid}/decision",
+                json={"action": action, "version": version},
+            ).status_code
 
         with ThreadPoolExecutor(max_workers=2) as pool:
             codes = sorted(pool.map(decide, zip(clients, ["approve", "hold"], strict=True)))
@@ -388,3 +396,18 @@ def test_two_moderators_deciding_at_once_one_wins_one_gets_409(client, app):
         assert final["version"] == version + 1
         public = client.get(f"/api/gallery/{cid}").status_code
         assert (final["status"], public) in {("approved", 200), ("held", 404)}
+
+
+def test_reason_and_note_limits(client, moderator):
+    cid = submit(client).json()["id"]
+    v = moderator.get(f"/api/admin/contributions/{cid}").json()["version"]
+    url = f"/api/admin/contributions/{cid}/decision"
+    r = moderator.post(url, json={"action": "reject", "version": v, "public_reason": "x" * 1001})
+    assert r.status_code == 422 and r.json()["error"] == "too_long"
+    r = moderator.post(url, json={"action": "hold", "version": v, "note": "x" * 4001})
+    assert r.status_code == 422 and r.json()["error"] == "too_long"
+    r = moderator.patch(
+        f"/api/admin/contributions/{cid}", json={"version": v, "content_warning": "x" * 201}
+    )
+    assert r.status_code == 422 and r.json()["error"] == "too_long"
+    assert moderator.get(f"/api/admin/contributions/{cid}").json()["status"] == "pending"
