@@ -8,6 +8,10 @@ from collections import deque
 
 
 class SlidingWindow:
+    # Past this many tracked clients, those with no hit inside the window are forgotten, so a
+    # flood of distinct addresses cannot grow memory without bound.
+    max_keys = 100_000
+
     def __init__(self, limit: int, seconds: float) -> None:
         self.limit = limit
         self.seconds = seconds
@@ -20,14 +24,6 @@ class SlidingWindow:
             hits.popleft()
         return hits
 
-    def blocked(self, key: str) -> bool:
-        with self._lock:
-            now = time.monotonic()
-            hits = self._prune(key, now)
-            if not hits:
-                self._hits.pop(key, None)
-            return len(hits) >= self.limit
-
     def try_hit(self, key: str) -> bool:
         """Count one attempt if under the limit, atomically; False when the limit is reached."""
         with self._lock:
@@ -36,6 +32,9 @@ class SlidingWindow:
             if len(hits) >= self.limit:
                 return False
             hits.append(now)
+            if len(self._hits) > self.max_keys:
+                cutoff = now - self.seconds
+                self._hits = {k: v for k, v in self._hits.items() if v and v[-1] > cutoff}
             return True
 
     def undo(self, key: str) -> None:
@@ -44,15 +43,6 @@ class SlidingWindow:
             hits = self._hits.get(key)
             if hits:
                 hits.pop()
-
-    def hit(self, key: str) -> None:
-        with self._lock:
-            now = time.monotonic()
-            self._prune(key, now).append(now)
-            if len(self._hits) > 100_000:  # bound memory under a flood of distinct clients
-                self._hits = {
-                    k: v for k, v in self._hits.items() if v and v[-1] > now - self.seconds
-                }
 
     def clear(self, key: str) -> None:
         with self._lock:

@@ -12,7 +12,6 @@ class Storage(Protocol):
     def put(self, key: str, data: bytes) -> None: ...
     def delete(self, key: str) -> None: ...
     def path(self, key: str) -> Path | None: ...
-    def exists(self, key: str) -> bool: ...
 
 
 class LocalStorage:
@@ -56,6 +55,3 @@ class LocalStorage:
     def path(self, key: str) -> Path | None:
         target = self._resolve(key)
         return target if target.is_file() else None
-
-    def exists(self, key: str) -> bool:
-        return self.path(key) is not None
