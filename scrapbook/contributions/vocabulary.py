@@ -8,6 +8,12 @@ from enum import StrEnum
 class Kind(StrEnum):
     text = "text"
     image = "image"
+    audio = "audio"
+    video = "video"
+
+
+# Kinds whose one file is processed off the request path (decoded, re-encoded) by the job queue.
+TIME_BASED_KINDS = frozenset({Kind.audio, Kind.video})
 
 
 class Form(StrEnum):
@@ -27,11 +33,20 @@ class Form(StrEnum):
 
 class Status(StrEnum):
     processing = "processing"
+    failed = "failed"
     pending = "pending"
     held = "held"
     approved = "approved"
     rejected = "rejected"
     withdrawn = "withdrawn"
+
+
+class AssetState(StrEnum):
+    """Where one media file stands: its derivatives are made off the request path."""
+
+    processing = "processing"
+    ready = "ready"
+    failed = "failed"
 
 
 class Channel(StrEnum):
@@ -113,4 +128,10 @@ NOT_A_CRISIS_SERVICE = (
 CARE_MESSAGE = (
     "Thank you for trusting us with this. Some of what you wrote sounds very hard. "
     "You don't have to wait for us: the people below are there to listen, free, right now."
+)
+
+FAILED_MESSAGE = (
+    "We are sorry: we could not open or convert the file you sent, so it has not been kept. "
+    "It may be damaged or in a form we cannot play. You are welcome to try again, perhaps "
+    "with a different file."
 )

@@ -44,6 +44,47 @@ class Settings(BaseSettings):
     intake_concurrency: int = Field(default=4, ge=1)
     intake_wait_seconds: float = Field(default=30, ge=0)
 
+    # Audio and video (MB = 1,000,000 bytes). Checked from the header before anything is
+    # stored, and again while decoding.
+    audio_bytes_max: int = Field(default=100_000_000, gt=0)
+    audio_seconds_max: float = Field(default=15 * 60, gt=0)
+    video_bytes_max: int = Field(default=500_000_000, gt=0)
+    video_seconds_max: float = Field(default=10 * 60, gt=0)
+    video_long_edge_max: int = Field(default=3840, gt=0)  # 3840 x 2160 either way up
+    video_short_edge_max: int = Field(default=2160, gt=0)
+    video_fps_max: float = Field(default=60, gt=0)
+    video_output_edge: int = Field(default=1080, gt=0)  # transcodes are at most 1080p
+    transcript_max: int = 20_000
+
+    # Media storage: local files under uploads_dir, or S3-compatible object storage.
+    storage_backend: Literal["local", "s3"] = "local"
+    s3_bucket: str = "scrapbook"
+    s3_endpoint_url: str | None = None  # e.g. http://127.0.0.1:9000 for MinIO
+    s3_region: str = "us-east-1"
+    s3_access_key_id: str | None = None
+    s3_secret_access_key: str | None = None
+    # How S3 media reach browsers: through the app, or redirected to a short-lived signed URL.
+    s3_serve: Literal["proxy", "presigned"] = "proxy"
+    s3_presign_seconds: int = Field(default=300, gt=0)
+    # A separate public origin for media (a cookie-free domain or CDN), e.g.
+    # https://media.example.org; media URLs in API responses are built from it.
+    media_base_url: str = ""
+
+    # Resumable uploads (tus 1.0), kept on local disk until attached to a contribution.
+    tus_dir: Path = VAR_DIR / "tus"
+    tus_expiry_hours: int = Field(default=24, ge=1)
+
+    # Job queue: embedded (SQLite file, consumer threads inside `scrapbook serve`) unless a
+    # Redis URL is set. 0 worker threads: this process only enqueues (run `scrapbook worker`).
+    queue_path: Path = VAR_DIR / "queue.db"
+    redis_url: str | None = None
+    worker_threads: int = Field(default=1, ge=0)
+    job_attempts: int = Field(default=3, ge=1)
+    job_retry_seconds: int = Field(default=10, ge=0)
+    # A job not finished this long after a worker took it is taken to have died and runs again.
+    job_lease_seconds: int = Field(default=1800, gt=0)
+    sweep_seconds: int = Field(default=60, gt=0)
+
     # Abuse limits: submissions per client per hour, sign-in failures per window.
     submissions_per_hour: int = 10
     reports_per_hour: int = 20  # visitor reports (contributions, out-of-date services)
@@ -75,9 +116,16 @@ class Settings(BaseSettings):
         return self.database_url.startswith("sqlite")
 
     @property
+    def file_bytes_max(self) -> int:
+        """The largest single file any kind accepts (checked per kind once the kind is known)."""
+        return max(self.image_bytes_max, self.audio_bytes_max, self.video_bytes_max)
+
+    @property
     def request_bytes_max(self) -> int:
-        """Hard cap on one submission's body: every image at its limit plus room for text."""
-        return self.images_max * self.image_bytes_max + 1024 * 1024
+        """Hard cap on one submission's body: the largest kind at its limit plus room for text."""
+        files = max(self.images_max * self.image_bytes_max, self.audio_bytes_max,
+                    self.video_bytes_max)
+        return files + 1024 * 1024
 
     def resolved_secret_key(self) -> str:
         """The configured secret, or in development one generated once and kept under ./var/."""

@@ -18,8 +18,10 @@ from scrapbook.models.directory import (
     Taxonomy,
     TaxonomyTerm,
 )
+from scrapbook.models.job_lock import JobLock
 from scrapbook.models.media import MediaAsset, MediaVariant
 from scrapbook.models.moderator import Moderator, ModeratorSession
+from scrapbook.models.upload import Upload
 
 __all__ = [
     "Accessibility",
@@ -38,8 +40,10 @@ __all__ = [
     "AuditEvent",
     "Contribution",
     "ContributionTag",
+    "JobLock",
     "MediaAsset",
     "MediaVariant",
     "Moderator",
     "ModeratorSession",
+    "Upload",
 ]

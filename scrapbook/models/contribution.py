@@ -20,6 +20,8 @@ class Contribution(SQLModel, table=True):
     form: str = Field(max_length=16)
     title: str = Field(default="", max_length=200)
     body: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+    # What is said (and, for video, shown) in its audio or video: for people who cannot hear it.
+    transcript: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     display_name: str | None = Field(default=None, max_length=80)
     region: str | None = Field(default=None, max_length=48, index=True)
     content_warning: str | None = Field(default=None, max_length=200)
@@ -33,6 +35,8 @@ class Contribution(SQLModel, table=True):
     published_seq: int | None = Field(default=None, index=True)
     public_reason: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     moderator_note: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    # Why processing failed (status `failed`), for moderators; the contributor gets a kind sentence.
+    failure_reason: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     receipt_hash: str = Field(unique=True, index=True, max_length=64)
     contact_email: str | None = Field(default=None, max_length=254)
     at_risk: bool = Field(default=False)

@@ -1,8 +1,9 @@
 """Media attached to a contribution, and the derivative files stored for each."""
 
+import datetime as dt
 from typing import TYPE_CHECKING, Optional
 
-from sqlalchemy import Column, ForeignKey, Integer, Text
+from sqlalchemy import BigInteger, Column, DateTime, Float, ForeignKey, Integer, Text
 from sqlmodel import Field, Relationship, SQLModel
 
 if TYPE_CHECKING:
@@ -25,6 +26,16 @@ class MediaAsset(SQLModel, table=True):
     width: int | None = None
     height: int | None = None
     blurhash: str | None = Field(default=None, max_length=64)
+    duration: float | None = Field(default=None, sa_column=Column(Float, nullable=True))
+    # processing -> ready | failed (AssetState). Audio and video are made ready by the job queue.
+    state: str = Field(default="ready", max_length=16, index=True)
+    # The upload as received, kept in storage only until the derivatives exist.
+    source_key: str | None = Field(default=None, max_length=200)
+    attempts: int = Field(default=0)
+    # A worker's claim on the job; cleared when it ends, so no processing time stays behind.
+    lease_until: dt.datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
+    )
 
     contribution: Optional["Contribution"] = Relationship(
         back_populates="media", sa_relationship_kwargs={"lazy": "raise"}
@@ -55,7 +66,7 @@ class MediaVariant(SQLModel, table=True):
     content_type: str = Field(max_length=64)
     width: int | None = None
     height: int | None = None
-    bytes: int
+    bytes: int = Field(sa_column=Column(BigInteger, nullable=False))
     etag: str = Field(max_length=64)
 
     asset: Optional["MediaAsset"] = Relationship(
