@@ -21,7 +21,7 @@ from scrapbook.core.security import ClientFingerprint
 from scrapbook.directory.router import router as directory_router
 from scrapbook.gallery.router import router as gallery_router
 from scrapbook.media.router import router as media_router
-from scrapbook.media.storage import LocalStorage
+from scrapbook.media.storage import make_storage
 from scrapbook.meta.router import router as meta_router
 from scrapbook.moderation.router import router as moderation_router
 from scrapbook.moderation.router import sessions as moderation_sessions_router
@@ -48,7 +48,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.engine = make_engine(settings.database_url)
-    app.state.storage = LocalStorage(settings.uploads_dir)
+    app.state.storage = make_storage(settings)
     app.state.fingerprint = ClientFingerprint()
     app.state.intake_slots = asyncio.Semaphore(settings.intake_concurrency)
     app.state.submission_limiter = SlidingWindow(settings.submissions_per_hour, 3600)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import and_, exists, or_
+from sqlalchemy import ColumnElement, and_, exists, or_
 from sqlalchemy.orm import selectinload
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
@@ -19,11 +19,16 @@ from scrapbook.gallery.schemas import ContributionPublic, GalleryPage
 from scrapbook.models import AuditEvent, Contribution, ContributionTag, MediaAsset
 
 
-def public_contributions() -> SelectOfScalar[Contribution]:
+def is_public() -> ColumnElement[bool]:
     """The one definition of what the public may see: approved contributions only."""
+    return col(Contribution.status) == Status.approved
+
+
+def public_contributions() -> SelectOfScalar[Contribution]:
+    """Every public read starts here: contributions for which `is_public()` holds."""
     return (
         select(Contribution)
-        .where(Contribution.status == Status.approved)
+        .where(is_public())
         .options(
             selectinload(Contribution.media).selectinload(MediaAsset.variants),  # type: ignore[arg-type]
             selectinload(Contribution.tag_links),  # type: ignore[arg-type]
@@ -87,7 +92,7 @@ def get_public(session: Session, contribution_id: str) -> ContributionPublic:
 
 
 def tags_in_use(session: Session, limit: int = 200) -> list[str]:
-    approved = select(Contribution.pk).where(Contribution.status == Status.approved)
+    approved = select(Contribution.pk).where(is_public())
     stmt = (
         select(ContributionTag.tag)
         .where(col(ContributionTag.contribution_pk).in_(approved))
