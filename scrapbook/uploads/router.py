@@ -1,0 +1,264 @@
+"""Resumable uploads with the tus 1.0.0 protocol: core, creation, termination, expiration.
+
+A client creates an upload (POST, Upload-Length), sends its bytes in one or more PATCH
+requests, and after a dropped connection asks how far it got (HEAD) and carries on from
+there. The finished upload's id is then sent with the contribution (`upload_id`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import email.utils
+import threading
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+from fastapi.concurrency import run_in_threadpool
+from fastapi.routing import APIRoute
+from starlette.datastructures import Headers
+from starlette.requests import ClientDisconnect
+
+from scrapbook.contributions.limits import client_key
+from scrapbook.core.config import Settings
+from scrapbook.core.deps import SessionDep, SettingsDep
+from scrapbook.core.errors import (
+    Conflict,
+    RateLimited,
+    ScrapbookError,
+    ServiceBusy,
+    TooLarge,
+    UnsupportedMedia,
+)
+from scrapbook.core.ratelimit import SlidingWindow
+from scrapbook.models import Upload
+from scrapbook.uploads import service
+
+TUS_VERSION = "1.0.0"
+TUS_EXTENSIONS = "creation,termination,expiration"
+OFFSET_STREAM = "application/offset+octet-stream"
+PREFIX = "/api/uploads"
+# Bytes gathered from the request before a worker thread writes them: few thread hops, and
+# memory stays flat whatever the size of the upload.
+WRITE_BYTES = 1024 * 1024
+# During a long PATCH the offset is synced and recorded this often, so a server restart
+# mid-request loses at most this much (unrecorded bytes are cut off by the next PATCH).
+RECORD_BYTES = 16 * 1024 * 1024
+_MAX_DIGITS = 19  # fits a signed 64-bit integer
+
+
+class UnsupportedVersion(ScrapbookError):
+    status_code = 412
+    code = "unsupported_version"
+
+
+_EVERY_ANSWER = {"Tus-Resumable": TUS_VERSION, "Cache-Control": "no-store"}
+
+
+class MethodNotAllowed(ScrapbookError):
+    status_code = 405
+    code = "method_not_allowed"
+
+
+class TusRoute(APIRoute):
+    """Refuses other protocol versions before doing anything (412), and puts Tus-Resumable
+    and Cache-Control: no-store on every answer, errors included."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def tus_handler(request: Request) -> Response:
+            try:
+                if request.method != "OPTIONS" and request.headers.get("tus-resumable") != (
+                    TUS_VERSION
+                ):
+                    raise UnsupportedVersion(
+                        f"This server speaks tus {TUS_VERSION}; send Tus-Resumable: {TUS_VERSION}.",
+                        headers={"Tus-Version": TUS_VERSION},
+                    )
+                response = await handler(request)
+            except ScrapbookError as exc:
+                # Re-raised, not answered here: the session dependency must see the error to
+                # roll back, and the one error handler renders it, with these headers.
+                exc.headers = {**(exc.headers or {}), **_EVERY_ANSWER}
+                raise
+            response.headers.update(_EVERY_ANSWER)
+            return response
+
+        return tus_handler
+
+
+router = APIRouter(prefix=PREFIX, tags=["uploads"], route_class=TusRoute)
+
+
+def _header_int(headers: Headers, name: str) -> int | None:
+    """A non-negative integer header, None when absent; 400 when it is anything else."""
+    raw = headers.get(name)
+    if raw is None:
+        return None
+    value = raw.strip()
+    if not value.isascii() or not value.isdigit() or len(value) > _MAX_DIGITS:
+        raise ScrapbookError(f"{name} must be a whole number of bytes.", code="invalid_header")
+    return int(value)
+
+
+def _expires(when: dt.datetime) -> dict[str, str]:
+    return {"Upload-Expires": email.utils.format_datetime(when, usegmt=True)}
+
+
+_limiter_lock = threading.Lock()
+
+
+def _count_creation(request: Request, settings: Settings) -> None:
+    """Uploads started per client per hour: the same allowance as submissions, kept apart."""
+    state = request.app.state
+    with _limiter_lock:
+        limiter = getattr(state, "upload_limiter", None)
+        if limiter is None:
+            limiter = state.upload_limiter = SlidingWindow(settings.submissions_per_hour, 3600)
+    key = client_key(request)
+    if not limiter.try_hit(key):
+        raise RateLimited(
+            "You have started a lot of uploads in the last hour. Please try again a little later.",
+            headers={"Retry-After": str(limiter.retry_after(key))},
+        )
+
+
+@router.options("/", status_code=204)
+@router.options("", status_code=204, include_in_schema=False)
+@router.options("/{upload_id}", status_code=204, include_in_schema=False)
+def capabilities(settings: SettingsDep) -> Response:
+    """The protocol version, extensions and largest upload (bytes) this server supports."""
+    return Response(status_code=204, headers={
+        "Tus-Version": TUS_VERSION,
+        "Tus-Extension": TUS_EXTENSIONS,
+        "Tus-Max-Size": str(service.max_bytes(settings)),
+    })
+
+
+@router.post("/", status_code=201)
+@router.post("", status_code=201, include_in_schema=False)
+def create_upload(request: Request, session: SessionDep, settings: SettingsDep) -> Response:
+    """Start an upload of Upload-Length bytes; its URL is in Location. Upload-Metadata is
+    accepted and ignored: no file name or type is kept."""
+    headers = request.headers
+    if "upload-defer-length" in headers:
+        raise ScrapbookError(
+            "Uploads of unknown length are not supported; send Upload-Length.",
+            code="defer_length_unsupported",
+        )
+    if "upload-concat" in headers:
+        raise ScrapbookError("Joining uploads is not supported.", code="concat_unsupported")
+    length = _header_int(headers, "Upload-Length")
+    if length is None:
+        raise ScrapbookError("Send the upload's size in bytes as Upload-Length.",
+                             code="length_required")
+    upload = service.create(session, settings, length)
+    _count_creation(request, settings)  # refused: the transaction rolls back, nothing is kept
+    return Response(status_code=201, headers={
+        "Location": f"{PREFIX}/{upload.id}", **_expires(service.expires_at(upload)),
+    })
+
+
+def _status(upload: Upload) -> Response:
+    return Response(status_code=200, headers={
+        "Upload-Offset": str(upload.offset),
+        "Upload-Length": str(upload.length),
+        **_expires(service.expires_at(upload)),
+    })
+
+
+@router.head("/{upload_id}")
+def upload_status(upload_id: str, session: SessionDep) -> Response:
+    """How many bytes have arrived (Upload-Offset) of how many (Upload-Length)."""
+    service.check_id(upload_id)
+    return _status(service.find_live(session, upload_id))
+
+
+@router.delete("/{upload_id}", status_code=204)
+def terminate_upload(upload_id: str, session: SessionDep, settings: SettingsDep) -> Response:
+    """Abandon an upload: its bytes are deleted."""
+    service.check_id(upload_id)
+    service.terminate(session, settings, upload_id)
+    return Response(status_code=204)
+
+
+@router.patch("/{upload_id}", status_code=204)
+async def append_to_upload(upload_id: str, request: Request) -> Response:
+    """Send bytes (application/offset+octet-stream) from Upload-Offset, the bytes so far."""
+    settings: Settings = request.app.state.settings
+    engine = request.app.state.engine
+    service.check_id(upload_id)
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type != OFFSET_STREAM:
+        raise UnsupportedMedia(f"Send the bytes as Content-Type: {OFFSET_STREAM}.")
+    sent_offset = _header_int(request.headers, "Upload-Offset")
+    if sent_offset is None:
+        raise ScrapbookError("Send Upload-Offset: the number of bytes already sent.",
+                             code="offset_required")
+    declared = _header_int(request.headers, "Content-Length")
+
+    appender = await run_in_threadpool(service.begin_append, engine, settings, upload_id)
+    try:
+        if sent_offset != appender.start:
+            raise Conflict(
+                f"The upload has {appender.start} bytes, not {sent_offset}; "
+                "ask (HEAD) and send from there.",
+                code="offset_mismatch",
+            )
+        too_long = TooLarge(
+            f"These bytes would go past the upload's length of {appender.length} bytes."
+        )
+        if declared is not None and declared > appender.room:
+            raise too_long
+        pending = bytearray()
+        try:
+            async for chunk in request.stream():
+                if len(pending) + len(chunk) > appender.room:
+                    await run_in_threadpool(appender.discard)  # nothing unrecorded is kept
+                    raise too_long
+                pending += chunk
+                if len(pending) >= WRITE_BYTES:
+                    data, pending = pending, bytearray()
+                    await run_in_threadpool(appender.write, data)
+                    if appender.unrecorded >= RECORD_BYTES:
+                        await run_in_threadpool(service.record_offset, engine, appender)
+        except ClientDisconnect:
+            pass  # keep what arrived: the client asks (HEAD) and resumes from there
+        if pending:
+            await run_in_threadpool(appender.write, pending)
+        offset = await run_in_threadpool(service.record_offset, engine, appender)
+    except OSError:
+        await run_in_threadpool(appender.discard)
+        raise ServiceBusy("The upload could not be stored just now. Please try again shortly.",
+                          headers={"Retry-After": "60"}) from None
+    finally:
+        appender.close()
+    return Response(status_code=204, headers={
+        "Upload-Offset": str(offset), **_expires(appender.expires_at),
+    })
+
+
+@router.post("/{upload_id}", include_in_schema=False)
+async def method_override(upload_id: str, request: Request) -> Response:
+    """PATCH, DELETE or HEAD named in X-HTTP-Method-Override, for clients that cannot send them."""
+    service.check_id(upload_id)
+    method = request.headers.get("x-http-method-override", "").strip().upper()
+    engine = request.app.state.engine
+    settings: Settings = request.app.state.settings
+    if method == "PATCH":
+        return await append_to_upload(upload_id, request)
+    if method == "HEAD":
+        upload = await run_in_threadpool(
+            service.in_transaction, engine, lambda s: service.find_live(s, upload_id)
+        )
+        return _status(upload)
+    if method == "DELETE":
+        await run_in_threadpool(
+            service.in_transaction, engine, lambda s: service.terminate(s, settings, upload_id)
+        )
+        return Response(status_code=204)
+    raise MethodNotAllowed(
+        "An upload takes HEAD, PATCH and DELETE (or POST with X-HTTP-Method-Override).",
+        headers={"Allow": "HEAD, PATCH, DELETE, OPTIONS"},
+    )
