@@ -26,6 +26,7 @@ from scrapbook.meta.router import router as meta_router
 from scrapbook.moderation.router import router as moderation_router
 from scrapbook.moderation.router import sessions as moderation_sessions_router
 from scrapbook.site.router import router as site_router
+from scrapbook.uploads.router import router as uploads_router
 
 FRONTEND_DIR = Path(__file__).resolve().parent.parent / "frontend"
 
@@ -78,7 +79,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return response
 
     for router in (meta_router, contributions_router, gallery_router, moderation_sessions_router,
-                   moderation_router, media_router, directory_router):
+                   moderation_router, media_router, directory_router, uploads_router):
         app.include_router(router)
 
     app.include_router(site_router)
