@@ -125,14 +125,14 @@ def terminate(session: Session, settings: Settings, upload_id: str) -> None:
 
 # --- Appending (PATCH) -----------------------------------------------------------------------
 # A PATCH may take minutes, so it holds no database connection while bytes arrive: short
-# transactions before and after. An exclusive flock on the file keeps a second PATCH (from
+# transactions before, now and then, and after. An exclusive flock on the file keeps a second PATCH (from
 # this process or another) out until the first has recorded its offset.
 
 
 class Appender:
     """One request's hold on an upload's file: open, locked, starting at the recorded offset.
 
-    Blocking: call write/discard/finish from a worker thread.
+    Blocking: call write, discard and record_offset from a worker thread.
     """
 
     def __init__(self, upload_id: str, fd: int, start: int, length: int,
