@@ -125,8 +125,8 @@ def terminate(session: Session, settings: Settings, upload_id: str) -> None:
 
 # --- Appending (PATCH) -----------------------------------------------------------------------
 # A PATCH may take minutes, so it holds no database connection while bytes arrive: short
-# transactions before, now and then, and after. An exclusive flock on the file keeps a second PATCH (from
-# this process or another) out until the first has recorded its offset.
+# transactions before, now and then, and after. An exclusive flock on the file keeps a
+# second PATCH (from this process or another) out until the first has recorded its offset.
 
 
 class Appender:
