@@ -1,6 +1,8 @@
 """A real S3-compatible server on loopback for the S3 backend tests (moto in server mode).
 
-Import the fixtures into a test module to use them:
+Register the fixtures with `pytest_plugins = ["tests.s3server"]` in tests/conftest.py, or
+import them into a test module (then ask for `s3_settings` through `request.getfixturevalue`,
+or silence ruff's F811 where it is a test argument):
 
     from tests.s3server import s3_server, s3_settings  # noqa: F401
 

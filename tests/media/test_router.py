@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from sqlmodel import select
 
 from scrapbook.core.config import Settings
-from scrapbook.models import MediaAsset
+from scrapbook.models import MediaAsset, MediaVariant
 from tests.conftest import approve, stored_files, submit
 from tests.s3server import bucket_keys, s3_server, s3_settings  # noqa: F401
 from tests.samples import noisy_jpeg
@@ -139,6 +139,33 @@ def test_ranges_answered_with_the_whole_file(client, moderator, app):
         assert r.content == whole.content, headers
     matching = anonymous.get(url, headers={"Range": "bytes=0-9", "If-Range": etag})
     assert matching.status_code == 206 and matching.content == whole.content[:10]
+
+
+def test_audio_and_video_files_seek_with_their_exact_type(client, moderator, app, db):
+    """Players seek with ranges; the type is exactly the one stored on the variant."""
+    url = _published(client, moderator)
+    asset_id = url.split("/")[3]
+    payload = bytes(range(256)) * 400
+    storage = app.state.storage
+    with db() as session:
+        asset = session.exec(select(MediaAsset).where(MediaAsset.id == asset_id)).one()
+        for name, ext, content_type in (("audio", "m4a", "audio/mp4"),
+                                        ("video", "mp4", "video/mp4")):
+            key = f"{asset_id[:2]}/{asset_id}/{name}-abcdefgh.{ext}"
+            storage.put(key, payload, content_type)
+            session.add(MediaVariant(asset_pk=asset.pk, name=name, key=key,
+                                     content_type=content_type, bytes=len(payload),
+                                     etag="0123456789abcdef0123456789abcdef"))
+    anonymous = TestClient(app)
+    for name, ext, content_type in (("audio", "m4a", "audio/mp4"), ("video", "mp4", "video/mp4")):
+        file_url = f"/media/{asset_id[:2]}/{asset_id}/{name}-abcdefgh.{ext}"
+        r = anonymous.get(file_url, headers={"Range": "bytes=70000-"})
+        assert r.status_code == 206
+        assert r.content == payload[70000:]
+        assert r.headers["content-type"] == content_type
+        assert r.headers["content-range"] == f"bytes 70000-{len(payload) - 1}/{len(payload)}"
+        assert r.headers["content-security-policy"] == SANDBOX
+        _no_exact_time(r)
 
 
 def test_headers_etag_and_no_time(client, moderator, app):
