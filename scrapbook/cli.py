@@ -1,4 +1,4 @@
-"""`scrapbook` commands: serve, migrate, moderator add/list/disable."""
+"""`scrapbook` commands: serve, worker, migrate, moderator add/list/disable, directory."""
 
 from __future__ import annotations
 
@@ -72,12 +72,45 @@ def serve(
     )
 
 
+@app.command()
+def worker(
+    threads: Annotated[int, typer.Option(help="Jobs processed at once.")] = 2,
+    once: Annotated[bool, typer.Option("--once",
+                                       help="Sweep, run what is queued, then exit.")] = False,
+) -> None:
+    """Process media jobs (sound, video) apart from the web server.
+
+    Run any number of these against the same database, storage and queue (SCRAPBOOK_REDIS_URL
+    when they are on several machines); set SCRAPBOOK_WORKER_THREADS=0 for `serve` then.
+    """
+    import signal
+
+    from scrapbook.core.db import make_engine
+    from scrapbook.core.queue import Runner, make_huey
+    from scrapbook.media.storage import make_storage
+    from scrapbook.media.tasks import MediaJobs
+
+    settings = get_settings()
+    run_migrations()
+    engine = make_engine(settings.database_url)
+    jobs = MediaJobs(settings, engine, make_storage(settings), make_huey(settings))
+    if once:
+        jobs.sweep(first=True)
+        typer.echo(f"Ran {jobs.drain()} job(s).")
+        return
+    runner = Runner(jobs.huey, engine, settings, jobs.sweep)
+    signal.signal(signal.SIGTERM, lambda *_: runner.stop_soon())
+    signal.signal(signal.SIGINT, lambda *_: runner.stop_soon())
+    runner.start(threads)
+    typer.echo(f"Scrapbook worker: {threads} thread(s).")
+    runner.wait()
+    runner.stop()
+
+
 def _transaction():
-    from contextlib import contextmanager
+    from scrapbook.core.db import make_engine, session_scope
 
-    from scrapbook.core.db import make_engine, transaction
-
-    return contextmanager(transaction)(make_engine(get_settings().database_url))
+    return session_scope(make_engine(get_settings().database_url))
 
 
 @moderator_app.command("add")

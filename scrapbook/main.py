@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI, Request, Response
@@ -16,12 +18,14 @@ from scrapbook.contributions.router import router as contributions_router
 from scrapbook.core.config import Settings, get_settings
 from scrapbook.core.db import make_engine
 from scrapbook.core.errors import error_body, install_error_handlers
+from scrapbook.core.queue import Runner, make_huey
 from scrapbook.core.ratelimit import SlidingWindow
 from scrapbook.core.security import ClientFingerprint
 from scrapbook.directory.router import router as directory_router
 from scrapbook.gallery.router import router as gallery_router
 from scrapbook.media.router import router as media_router
 from scrapbook.media.storage import make_storage
+from scrapbook.media.tasks import MediaJobs
 from scrapbook.meta.router import router as meta_router
 from scrapbook.moderation.router import router as moderation_router
 from scrapbook.moderation.router import sessions as moderation_sessions_router
@@ -42,14 +46,31 @@ _API_DOC_PAGES = ("/docs", "/redoc")
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     logging.basicConfig(level=settings.log_level.upper())
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # Embedded job consumers (threads) unless this process only serves: `scrapbook worker`.
+        runner = None
+        if settings.worker_threads > 0:
+            jobs: MediaJobs = app.state.jobs
+            runner = Runner(jobs.huey, app.state.engine, settings, jobs.sweep)
+            runner.start(settings.worker_threads)
+        try:
+            yield
+        finally:
+            if runner is not None:
+                await asyncio.to_thread(runner.stop)
+
     app = FastAPI(
         title="Scrapbook",
         version=__version__,
         description="An anonymous, moderated, creative scrapbook of loneliness and isolation.",
+        lifespan=lifespan,
     )
     app.state.settings = settings
     app.state.engine = make_engine(settings.database_url)
     app.state.storage = make_storage(settings)
+    app.state.jobs = MediaJobs(settings, app.state.engine, app.state.storage, make_huey(settings))
     app.state.fingerprint = ClientFingerprint()
     app.state.intake_slots = asyncio.Semaphore(settings.intake_concurrency)
     app.state.submission_limiter = SlidingWindow(settings.submissions_per_hour, 3600)

@@ -23,7 +23,7 @@ from scrapbook.moderation.auth import add_moderator
 PG_URL = os.environ.get("SCRAPBOOK_TEST_DATABASE_URL")
 BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
 PASSWORD = "correct horse battery staple"
-TABLES = ["contribution_search", "audit_event", "media_variant", "media_asset",
+TABLES = ["upload", "job_lock", "contribution_search", "audit_event", "media_variant", "media_asset",
           "contribution_tag", "contribution", "moderator_session", "moderator",
           # the support directory (children before parents)
           "attribute", "schedule", "phone", "contact", "service_area", "service_at_location",
@@ -56,6 +56,11 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
         uploads_dir=tmp_path / "uploads",
         secret_key="test-secret-" + "x" * 40,
         submissions_per_hour=1000,
+        tus_dir=tmp_path / "tus",
+        queue_path=tmp_path / "queue.db",
+        # Jobs run when a test drains the queue (`app.state.jobs.drain()`), or in consumer
+        # threads where a test turns them on.
+        worker_threads=0,
     )
 
 

@@ -28,6 +28,8 @@ SINGLE_FIELDS = (
     "consent",
     "contact_email",
     "website",
+    "transcript",
+    "upload_id",
 )
 
 
@@ -42,7 +44,8 @@ class _StrictParser(MultiPartParser):
             max_fields=200,
             max_part_size=_TEXT_PART_MAX,
         )
-        self._file_cap = settings.image_bytes_max
+        # The largest any kind allows; each kind's own limit is checked once the kind is known.
+        self._file_cap = settings.file_bytes_max
         self._file_bytes = 0
 
     def on_part_begin(self) -> None:

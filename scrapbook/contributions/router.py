@@ -9,7 +9,7 @@ from scrapbook.contributions import service
 from scrapbook.contributions.forms import FORM_OPENAPI, parse_create, read_submission
 from scrapbook.contributions.limits import count_submission, intake_slot
 from scrapbook.contributions.schemas import ReceiptIssued, ReceiptStatus
-from scrapbook.core.deps import SessionDep, SettingsDep, StorageDep
+from scrapbook.core.deps import JobsDep, SessionDep, SettingsDep, StorageDep
 
 router = APIRouter(prefix="/api", tags=["contributions"])
 
@@ -18,7 +18,11 @@ router = APIRouter(prefix="/api", tags=["contributions"])
     "/contributions", status_code=202, response_model=ReceiptIssued, openapi_extra=FORM_OPENAPI
 )
 async def submit_contribution(
-    request: Request, session: SessionDep, settings: SettingsDep, storage: StorageDep
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    storage: StorageDep,
+    jobs: JobsDep,
 ) -> ReceiptIssued:
     """Send a contribution (multipart form). The receipt code in the answer is shown only once."""
     count_submission(request)
@@ -28,8 +32,9 @@ async def submit_contribution(
             data = parse_create(form, settings)
             if data.website:
                 return await run_in_threadpool(service.decoy_receipt, session, data)
+            files = form.file_objects()
             return await run_in_threadpool(
-                service.submit, session, storage, settings, data, form.file_objects()
+                lambda: service.submit(session, storage, settings, data, files, jobs=jobs)
             )
         finally:
             await form.close()

@@ -45,6 +45,9 @@ class ContributionCreate(ContributionBase):
     """A submission from the web form (or entered by a moderator for post, email, social)."""
 
     alt_text: list[str] = Field(default_factory=list)
+    # Sound and video: what is said (and shown), and a finished resumable upload to attach.
+    transcript: str | None = None
+    upload_id: str | None = None
     consent: bool = False
     contact_email: str | None = None
     website: str | None = None  # honeypot: people never see it, bots fill it in

@@ -16,7 +16,9 @@ from scrapbook.contributions.schemas import (
 )
 from scrapbook.contributions.vocabulary import (
     CARE_MESSAGE,
+    FAILED_MESSAGE,
     NOT_A_CRISIS_SERVICE,
+    TIME_BASED_KINDS,
     Channel,
     Kind,
     Status,
@@ -30,6 +32,7 @@ from scrapbook.directory.helplines import site_helplines
 from scrapbook.gallery import search
 from scrapbook.media import service as media
 from scrapbook.media.storage import Storage
+from scrapbook.media.tasks import MediaJobs
 from scrapbook.models import AuditEvent, Contribution, ContributionTag, MediaAsset, Moderator
 from scrapbook.moderation import service as moderation
 from scrapbook.moderation.safety import suggests_risk
@@ -67,10 +70,15 @@ def submit(
     data: ContributionCreate,
     files: Sequence[bytes | BinaryIO],
     *,
+    jobs: MediaJobs | None = None,
     channel: Channel = Channel.web,
     entered_by: Moderator | None = None,
 ) -> ReceiptIssued:
-    """Validate, clean and store one contribution as pending; blocking (images): run in a thread."""
+    """Validate, clean and store one contribution; blocking (images, probing): run in a thread.
+
+    Text and images are `pending` at once. Sound and video are checked from their headers,
+    stored as received and left `processing` for the job queue.
+    """
     if not data.consent:
         raise InvalidInput(
             "Please confirm you accept the guidelines and have permission from anyone pictured.",
@@ -88,6 +96,19 @@ def submit(
     alt_texts = [
         clean_optional(a, field="alt_text", max_len=settings.alt_text_max) for a in data.alt_text
     ]
+    transcript = clean_optional(
+        data.transcript, field="transcript", max_len=settings.transcript_max, multiline=True
+    )
+    time_based = data.kind in TIME_BASED_KINDS
+    if not time_based and transcript:
+        raise InvalidInput(
+            "A transcript goes with sound or video; put words in the body.",
+            code="unexpected_transcript",
+        )
+    if not time_based and data.upload_id:
+        raise InvalidInput(
+            "Only sound and video can be sent as a resumable upload.", code="unexpected_upload"
+        )
 
     if data.kind == Kind.text:
         if files:
@@ -108,12 +129,27 @@ def submit(
             raise InvalidInput(
                 "There are more image descriptions than images.", code="alt_text_mismatch"
             )
-    alt_texts += [None] * (len(files) - len(alt_texts))
-
-    # CPU work first: nothing is written unless every image is good.
-    images = media.process_images(
-        [media.ImageUpload(d, a) for d, a in zip(files, alt_texts, strict=True)], settings
-    )
+    if time_based:
+        if len(files) + bool(data.upload_id) != 1:
+            raise InvalidInput(
+                f"Please attach exactly one {data.kind} file (or one finished upload).",
+                code="one_file_required",
+            )
+        if len(alt_texts) > 1:
+            raise InvalidInput("There is one description for one file.", code="alt_text_mismatch")
+        # Header checks first (type, size, duration, dimensions): a 4xx stores nothing.
+        received = media.receive_time_based(
+            session, storage, settings, Kind(data.kind),
+            files[0] if files else None, data.upload_id,
+        )
+        alt_texts = alt_texts or [None]
+        images = []
+    else:
+        alt_texts += [None] * (len(files) - len(alt_texts))
+        # CPU work first: nothing is written unless every image is good.
+        images = media.process_images(
+            [media.ImageUpload(d, a) for d, a in zip(files, alt_texts, strict=True)], settings
+        )
 
     code = new_receipt_code()
     receipt_hash = hash_receipt(code)
@@ -128,18 +164,23 @@ def submit(
         region=data.region,
         content_warning=warning,
         licence=data.licence,
-        status=Status.pending,
+        status=Status.processing if time_based else Status.pending,
+        transcript=transcript,
         channel=channel,
         received_on=clock.today(),
         receipt_hash=receipt_hash,
         contact_email=data.contact_email,
-        at_risk=suggests_risk(title, body, warning, *tags),
+        at_risk=suggests_risk(title, body, warning, transcript, *tags),
     )
     contribution.tag_links = [ContributionTag(tag=t, position=i) for i, t in enumerate(tags)]
     session.add(contribution)
     session.flush()
     if images:
         media.attach_images(session, storage, contribution, images, alt_texts)
+    if time_based:
+        asset = media.attach_time_based(session, contribution, received, alt_texts[0])
+        if jobs is not None:
+            jobs.enqueue_after_commit(session, asset.id)
     if entered_by is not None:
         session.add(
             AuditEvent(
@@ -182,6 +223,8 @@ def _by_receipt(session: Session, code: str, *, with_media: bool = False) -> Con
 def receipt_status(session: Session, code: str) -> ReceiptStatus:
     c = _by_receipt(session, code)
     public = c.status == Status.approved
+    # A failed file's technical reason is for moderators; the contributor gets a kind sentence.
+    reason = FAILED_MESSAGE if c.status == Status.failed else c.public_reason
     return ReceiptStatus(
         id=c.id,
         kind=c.kind,
@@ -189,7 +232,7 @@ def receipt_status(session: Session, code: str) -> ReceiptStatus:
         title=c.title,
         status=c.status,
         received_on=c.received_on,
-        public_reason=c.public_reason,
+        public_reason=reason,
         public_url=f"/contributions/{c.id}" if public else None,
         api_url=f"/api/gallery/{c.id}" if public else None,
         support=support_for(session, c.at_risk),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from fastapi import Request
@@ -78,3 +79,9 @@ def transaction(engine: Engine) -> Iterator[Session]:
 
 def get_session(request: Request) -> Iterator[Session]:
     yield from transaction(request.app.state.engine)
+
+
+@contextmanager
+def session_scope(engine: Engine) -> Iterator[Session]:
+    """`transaction` as a `with` block, for work outside a request (CLI, job queue)."""
+    yield from transaction(engine)

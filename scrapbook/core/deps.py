@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hmac
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 from fastapi import Depends, Request
 from sqlmodel import Session, select
@@ -15,6 +15,9 @@ from scrapbook.core.errors import Forbidden, NotAuthenticated
 from scrapbook.core.security import hash_token
 from scrapbook.media.storage import Storage
 from scrapbook.models import Moderator, ModeratorSession
+
+if TYPE_CHECKING:
+    from scrapbook.media.tasks import MediaJobs
 
 SESSION_COOKIE = "scrapbook_session"
 CSRF_HEADER = "X-CSRF-Token"
@@ -29,10 +32,15 @@ def get_storage(request: Request) -> Storage:
     return request.app.state.storage
 
 
+def get_jobs(request: Request) -> MediaJobs:
+    return request.app.state.jobs
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 # scope="function": the transaction commits before the response is sent.
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 StorageDep = Annotated[Storage, Depends(get_storage)]
+JobsDep = Annotated["MediaJobs", Depends(get_jobs)]
 
 
 def find_signed_in(

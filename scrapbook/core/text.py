@@ -69,10 +69,12 @@ def _strip_markup(text: str) -> str:
     raise InvalidInput("This text hides markup too deeply to clean.", code="invalid_text")
 
 
-def clean_optional(value: str | None, *, field: str, max_len: int) -> str | None:
+def clean_optional(
+    value: str | None, *, field: str, max_len: int, multiline: bool = False
+) -> str | None:
     if value is None:
         return None
-    text = clean_text(value, field=field, max_len=max_len)
+    text = clean_text(value, field=field, max_len=max_len, multiline=multiline)
     return text or None
 
 

@@ -42,13 +42,16 @@ def gallery(
         q=q,
         limit=limit or settings.page_default,
         cursor=cursor,
+        media_base=settings.media_base_url,
     )
 
 
 @router.get("/{contribution_id}", response_model=ContributionPublic)
-def gallery_item(contribution_id: str, session: SessionDep) -> ContributionPublic:
+def gallery_item(
+    contribution_id: str, session: SessionDep, settings: SettingsDep
+) -> ContributionPublic:
     """One approved contribution."""
-    return service.get_public(session, contribution_id)
+    return service.get_public(session, contribution_id, media_base=settings.media_base_url)
 
 
 @router.post("/{contribution_id}/report", status_code=202, response_model=ReportReceived)

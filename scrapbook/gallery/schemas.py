@@ -9,29 +9,35 @@ from pydantic import BaseModel, Field
 from scrapbook.models import Contribution, MediaAsset
 
 
-def media_url(key: str) -> str:
-    return f"/media/{key}"
+def media_url(key: str, base: str = "") -> str:
+    """A file's URL: on the public media origin (a CDN, a cookie-free domain) when one is set."""
+    return f"{base.rstrip('/')}/media/{key}"
 
 
 class MediaPublic(BaseModel):
     id: str
-    type: str
+    type: str = Field(description="image, audio or video")
     alt_text: str | None
     width: int | None
     height: int | None
+    duration: float | None = Field(description="Seconds, for audio and video.")
     blurhash: str | None
-    variants: dict[str, str]
+    variants: dict[str, str] = Field(
+        description="thumb and display (the picture, poster or waveform); audio (M4A), opus, "
+        "or video (MP4): the playable file."
+    )
 
     @classmethod
-    def of(cls, asset: MediaAsset) -> MediaPublic:
+    def of(cls, asset: MediaAsset, media_base: str = "") -> MediaPublic:
         return cls(
             id=asset.id,
             type=asset.type,
             alt_text=asset.alt_text,
             width=asset.width,
             height=asset.height,
+            duration=round(asset.duration, 3) if asset.duration is not None else None,
             blurhash=asset.blurhash,
-            variants={v.name: media_url(v.key) for v in asset.variants},
+            variants={v.name: media_url(v.key, media_base) for v in asset.variants},
         )
 
 
@@ -45,13 +51,14 @@ class ContributionPublic(BaseModel):
     region: str | None
     tags: list[str]
     content_warning: str | None
+    transcript: str | None = Field(description="What is said (and shown) in sound or video.")
     licence: str
     published_on: dt.date | None
     media: list[MediaPublic]
     report_url: str
 
     @classmethod
-    def of(cls, c: Contribution) -> ContributionPublic:
+    def of(cls, c: Contribution, media_base: str = "") -> ContributionPublic:
         return cls(
             id=c.id,
             kind=c.kind,
@@ -62,9 +69,10 @@ class ContributionPublic(BaseModel):
             region=c.region,
             tags=c.tags,
             content_warning=c.content_warning,
+            transcript=c.transcript,
             licence=c.licence,
             published_on=c.published_on,
-            media=[MediaPublic.of(m) for m in c.media],
+            media=[MediaPublic.of(m, media_base) for m in c.media],
             report_url=f"/api/gallery/{c.id}/report",
         )
 

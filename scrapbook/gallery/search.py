@@ -22,7 +22,8 @@ def index(session: Session, contribution: Contribution) -> None:
     params = {
         "pk": contribution.pk,
         "title": contribution.title,
-        "body": contribution.body,
+        # A transcript is searched as part of the body: the words of a song or spoken poem.
+        "body": "\n".join(t for t in (contribution.body, contribution.transcript) if t),
         "tags": " ".join(contribution.tags),
     }
     if _dialect(session) == "sqlite":

@@ -46,6 +46,7 @@ def list_gallery(
     q: str | None = None,
     limit: int,
     cursor: str | None = None,
+    media_base: str = "",
 ) -> GalleryPage:
     stmt = public_contributions()
     if kind:
@@ -74,7 +75,8 @@ def list_gallery(
     more = len(rows) > limit
     rows = rows[:limit]
     next_cursor = cursors.encode([rows[-1].published_seq, rows[-1].id]) if more and rows else None
-    return GalleryPage(items=[ContributionPublic.of(c) for c in rows], next_cursor=next_cursor)
+    items = [ContributionPublic.of(c, media_base) for c in rows]
+    return GalleryPage(items=items, next_cursor=next_cursor)
 
 
 def get_public_row(session: Session, contribution_id: str) -> Contribution:
@@ -87,8 +89,8 @@ def get_public_row(session: Session, contribution_id: str) -> Contribution:
     return found
 
 
-def get_public(session: Session, contribution_id: str) -> ContributionPublic:
-    return ContributionPublic.of(get_public_row(session, contribution_id))
+def get_public(session: Session, contribution_id: str, media_base: str = "") -> ContributionPublic:
+    return ContributionPublic.of(get_public_row(session, contribution_id), media_base)
 
 
 def tags_in_use(session: Session, limit: int = 200) -> list[str]:

@@ -3,16 +3,22 @@
 from __future__ import annotations
 
 import hashlib
+import os
+import shutil
+import tempfile
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import BinaryIO
 
 from sqlmodel import Session
 
+from scrapbook.contributions.vocabulary import AssetState, Kind
 from scrapbook.core.config import Settings
 from scrapbook.core.db import after_commit, on_rollback
 from scrapbook.core.security import new_public_id
+from scrapbook.media import av
 from scrapbook.media.images import ProcessedImage, process_image
 from scrapbook.media.storage import Storage
 from scrapbook.models import Contribution, MediaAsset, MediaVariant
@@ -79,8 +85,8 @@ def attach_images(
             blurhash=image.blurhash,
         )
         for derivative in image.derivatives:
-            key = f"{asset_id[:2]}/{asset_id}/{derivative.name}-{new_public_id()[:8]}.webp"
-            storage.put(key, derivative.data)
+            key = derivative_key(asset_id, derivative.name, "webp")
+            storage.put(key, derivative.data, derivative.content_type)
             on_rollback(session, lambda key=key: storage.delete(key))  # type: ignore[misc]
             asset.variants.append(
                 MediaVariant(
@@ -90,7 +96,7 @@ def attach_images(
                     width=derivative.width,
                     height=derivative.height,
                     bytes=len(derivative.data),
-                    etag=_etag(derivative.data),
+                    etag=file_etag(derivative.data),
                 )
             )
         session.add(asset)
@@ -98,10 +104,96 @@ def attach_images(
     return assets
 
 
+def derivative_key(asset_id: str, name: str, extension: str) -> str:
+    """Where a derivative is stored, also its URL under /media/: random, never reused."""
+    return f"{asset_id[:2]}/{asset_id}/{name}-{new_public_id()[:8]}.{extension}"
+
+
+def source_key(asset_id: str) -> str:
+    """Where an upload waits for the job queue (never served: not a derivative key)."""
+    return f"incoming/{asset_id}/source"
+
+
+@dataclass(frozen=True)
+class ReceivedFile:
+    """A sound or video upload that passed the header checks and waits in storage."""
+
+    asset_id: str
+    source_key: str
+    probe: av.AvProbe
+
+
+def receive_time_based(
+    session: Session,
+    storage: Storage,
+    settings: Settings,
+    kind: Kind,
+    upload: bytes | BinaryIO | None,
+    upload_id: str | None,
+) -> ReceivedFile:
+    """Check a sound or video file from its header, then keep it in storage for the job queue.
+
+    The file is a multipart upload (spooled to disk) or a finished resumable upload. A refused
+    file raises a 4xx before anything is stored; a refused resumable upload stays where it is
+    (so the form can be corrected and sent again) until it expires or the client deletes it.
+    """
+    from scrapbook.uploads.service import take_finished  # uploads builds on media, not back
+
+    asset_id = new_public_id()
+    key = source_key(asset_id)
+    if upload_id is not None:
+        path = take_finished(session, settings, upload_id)
+        probe = av.probe(path, settings, kind)
+        storage.put_file(key, path, "application/octet-stream")
+        after_commit(session, lambda: path.unlink(missing_ok=True))
+    else:
+        assert upload is not None
+        settings.tus_dir.mkdir(parents=True, exist_ok=True)
+        fd, name = tempfile.mkstemp(dir=settings.tus_dir, prefix=".intake-")
+        path = Path(name)
+        try:
+            with os.fdopen(fd, "wb") as out:
+                if isinstance(upload, bytes):
+                    out.write(upload)
+                else:
+                    upload.seek(0)
+                    shutil.copyfileobj(upload, out, 1024 * 1024)
+            probe = av.probe(path, settings, kind)
+            storage.put_file(key, path, "application/octet-stream")
+        finally:
+            path.unlink(missing_ok=True)
+    on_rollback(session, lambda: storage.delete(key))
+    return ReceivedFile(asset_id, key, probe)
+
+
+def attach_time_based(
+    session: Session, contribution: Contribution, received: ReceivedFile, description: str | None
+) -> MediaAsset:
+    """The asset row, `processing` until the job queue has made its playable files."""
+    assert contribution.pk is not None
+    asset = MediaAsset(
+        id=received.asset_id,
+        contribution_pk=contribution.pk,
+        position=0,
+        type=received.probe.kind,
+        alt_text=description,
+        width=received.probe.width,
+        height=received.probe.height,
+        duration=received.probe.duration,
+        state=AssetState.processing,
+        source_key=received.source_key,
+    )
+    session.add(asset)
+    session.flush()
+    return asset
+
+
 def erase_files_after_commit(
     session: Session, storage: Storage, media: Sequence[MediaAsset]
 ) -> None:
+    """Every file of these assets, including an upload still waiting to be processed."""
     keys = [variant.key for asset in media for variant in asset.variants]
+    keys += [asset.source_key for asset in media if asset.source_key]
 
     def _erase() -> None:
         for key in keys:
@@ -110,5 +202,12 @@ def erase_files_after_commit(
     after_commit(session, _erase)
 
 
-def _etag(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()[:32]
+def file_etag(data: bytes | Path) -> str:
+    """A content hash: of bytes, or of a file read in chunks (memory stays flat)."""
+    if isinstance(data, bytes):
+        return hashlib.sha256(data).hexdigest()[:32]
+    digest = hashlib.sha256()
+    with data.open("rb") as fh:
+        while chunk := fh.read(1024 * 1024):
+            digest.update(chunk)
+    return digest.hexdigest()[:32]

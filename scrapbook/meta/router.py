@@ -46,8 +46,27 @@ def meta(session: SessionDep, settings: SettingsDep) -> dict[str, Any]:
                 "max_bytes": settings.image_bytes_max,
                 "max_pixels": settings.image_pixels_max,
                 "max_files": settings.images_max,
-            }
+            },
+            # Recognised from the bytes; these are what phones and browsers usually make.
+            "audio": {
+                "types": ["audio/mpeg", "audio/mp4", "audio/aac", "audio/wav", "audio/flac",
+                          "audio/ogg", "audio/webm"],
+                "max_bytes": settings.audio_bytes_max,
+                "max_seconds": settings.audio_seconds_max,
+                "max_files": 1,
+            },
+            "video": {
+                "types": ["video/mp4", "video/quicktime", "video/webm", "video/3gpp"],
+                "max_bytes": settings.video_bytes_max,
+                "max_seconds": settings.video_seconds_max,
+                "max_long_edge": settings.video_long_edge_max,
+                "max_short_edge": settings.video_short_edge_max,
+                "max_fps": settings.video_fps_max,
+                "max_files": 1,
+            },
         },
+        # Resumable uploads (tus 1.0) for sound and video on poor connections.
+        "uploads": {"tus": "/api/uploads/", "max_bytes": settings.file_bytes_max},
         "limits": {
             "title": settings.title_max,
             "body": settings.body_max,
@@ -56,6 +75,7 @@ def meta(session: SessionDep, settings: SettingsDep) -> dict[str, Any]:
             "alt_text": settings.alt_text_max,
             "tags": settings.tags_max,
             "tag": settings.tag_max,
+            "transcript": settings.transcript_max,
         },
         "prompts": WRITING_PROMPTS,
         "helplines": site_helplines(session),

@@ -14,6 +14,7 @@ from scrapbook.contributions.schemas import ReceiptIssued
 from scrapbook.contributions.vocabulary import REGIONS, Channel, Kind, Status
 from scrapbook.core.deps import (
     SESSION_COOKIE,
+    JobsDep,
     ModeratorDep,
     SessionDep,
     SettingsDep,
@@ -123,6 +124,7 @@ async def enter_contribution(
     session: SessionDep,
     settings: SettingsDep,
     storage: StorageDep,
+    jobs: JobsDep,
 ) -> ReceiptIssued:
     """Enter a contribution that arrived by post, email or social media (same form + channel)."""
     async with intake_slot(request):
@@ -142,6 +144,7 @@ async def enter_contribution(
                     settings,
                     data,
                     files,
+                    jobs=jobs,
                     channel=Channel(raw_channel),
                     entered_by=moderator,
                 )

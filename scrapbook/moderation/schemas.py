@@ -24,9 +24,13 @@ class SignedIn(BaseModel):
 
 
 class ContributionModeratorView(ContributionPublic):
-    """The public view plus everything only moderators may see."""
+    """The public view plus everything only moderators may see.
+
+    Media URLs stay on the app's own origin: pending media need the moderator's cookie.
+    """
 
     status: str
+    failure_reason: str | None = Field(description="Why processing failed (status failed).")
     channel: str
     received_on: dt.date
     public_reason: str | None
@@ -37,11 +41,12 @@ class ContributionModeratorView(ContributionPublic):
     reports: int = Field(description="Visitor reports about this contribution.")
 
     @classmethod
-    def of(cls, c: Contribution, reports: int = 0) -> ContributionModeratorView:
+    def for_moderator(cls, c: Contribution, reports: int = 0) -> ContributionModeratorView:
         return cls(
             **ContributionPublic.of(c).model_dump(exclude={"media"}),
             media=[MediaPublic.of(m) for m in c.media],
             status=c.status,
+            failure_reason=c.failure_reason,
             channel=c.channel,
             received_on=c.received_on,
             public_reason=c.public_reason,
@@ -79,6 +84,7 @@ class ContributionUpdate(BaseModel):
     tags: list[str] | None = None
     region: str | None = None
     content_warning: str | None = None
+    transcript: str | None = None
     media: list[MediaEdit] | None = None
 
 

@@ -9,7 +9,7 @@ from sqlalchemy import ColumnElement, and_, exists, func, or_, update
 from sqlalchemy.orm import aliased, selectinload
 from sqlmodel import Session, col, select
 
-from scrapbook.contributions.vocabulary import REGIONS, Status
+from scrapbook.contributions.vocabulary import REGIONS, Kind, Status
 from scrapbook.core import cursor as cursors
 from scrapbook.core.config import Settings
 from scrapbook.core.errors import Conflict, InvalidInput, NotFound
@@ -17,6 +17,7 @@ from scrapbook.core.security import is_public_id
 from scrapbook.core.text import clean_optional, clean_tags, clean_text
 from scrapbook.gallery import search
 from scrapbook.models import AuditEvent, Contribution, ContributionTag, MediaAsset, Moderator
+from scrapbook.moderation.safety import suggests_risk
 from scrapbook.moderation.schemas import (
     AuditEventView,
     AuditPage,
@@ -31,7 +32,7 @@ _LOAD = (
     selectinload(Contribution.tag_links),  # type: ignore[arg-type]
 )
 _DECIDED = {"approve": Status.approved, "reject": Status.rejected, "hold": Status.held}
-_UNDECIDABLE = {Status.processing, Status.withdrawn}
+_UNDECIDABLE = {Status.processing, Status.failed, Status.withdrawn}
 
 
 def _now() -> dt.datetime:
@@ -71,7 +72,7 @@ def views(session: Session, contributions: list[Contribution]) -> list[Contribut
             .group_by(report.contribution_id)
         ).all()
         counts = {cid: n for cid, n in rows if cid}
-    return [ContributionModeratorView.of(c, counts.get(c.id, 0)) for c in contributions]
+    return [ContributionModeratorView.for_moderator(c, counts.get(c.id, 0)) for c in contributions]
 
 
 def view(session: Session, c: Contribution) -> ContributionModeratorView:
@@ -204,6 +205,25 @@ def erase_audit_content(session: Session, contribution_id: str) -> None:
         session.add(event)
 
 
+def _check_described(c: Contribution) -> None:
+    """Nothing is published that a person who cannot see or hear it would miss: images need a
+    description, sound a transcript, video a transcript or a description."""
+    for m in c.media:
+        if m.type == Kind.image and not m.alt_text:
+            raise InvalidInput(
+                "Add a description to every image before approving it.", code="alt_text_required"
+            )
+        if m.type == Kind.audio and not c.transcript:
+            raise InvalidInput(
+                "Add a transcript of the sound before approving it.", code="transcript_required"
+            )
+        if m.type == Kind.video and not (c.transcript or m.alt_text):
+            raise InvalidInput(
+                "Add a transcript or a description of the video before approving it.",
+                code="transcript_required",
+            )
+
+
 def decide(
     session: Session, settings: Settings, moderator: Moderator, c: Contribution, decision: Decision
 ) -> ContributionModeratorView:
@@ -219,10 +239,8 @@ def decide(
         raise InvalidInput(
             "Please give the contributor a kind reason when rejecting.", code="reason_required"
         )
-    if decision.action == "approve" and any(not m.alt_text for m in c.media):
-        raise InvalidInput(
-            "Add a description to every image before approving it.", code="alt_text_required"
-        )
+    if decision.action == "approve":
+        _check_described(c)
     _claim_version(session, c, decision.version)
 
     before = c.status
@@ -287,6 +305,14 @@ def correct(
         )
         record("content_warning", c.content_warning, warning)
         c.content_warning = warning
+    if "transcript" in sent:
+        transcript = clean_optional(
+            edit.transcript, field="transcript", max_len=settings.transcript_max, multiline=True
+        )
+        record("transcript", c.transcript, transcript)
+        c.transcript = transcript
+        # The safety lane reads transcripts too; a moderator's edit never clears the flag.
+        c.at_risk = c.at_risk or suggests_risk(transcript)
     if "tags" in sent:
         tags = clean_tags(edit.tags or [], max_count=settings.tags_max, max_len=settings.tag_max)
         record("tags", c.tags, tags)

@@ -402,7 +402,7 @@ def test_hostile_markup_in_many_tag_fields_is_refused_quickly(client, app, setti
 
 
 def test_chunked_upload_without_length_is_capped_while_streaming(client, settings, app):
-    settings.image_bytes_max = 10_000
+    settings.image_bytes_max = settings.audio_bytes_max = settings.video_bytes_max = 10_000
     settings.images_max = 1
     sent = 0
 

@@ -113,6 +113,7 @@ def test_item_shape(client, moderator):
         "region",
         "tags",
         "content_warning",
+        "transcript",
         "licence",
         "published_on",
         "media",

@@ -10,7 +10,11 @@ def test_meta_lists_vocabularies_limits_prompts_and_helplines(client, moderator)
     approve(moderator, submit(client, tags="tide").json()["id"])
     submit(client, tags="unpublished-tag")
     meta = client.get("/api/meta").json()
-    assert meta["kinds"] == ["text", "image"]
+    assert meta["kinds"] == ["text", "image", "audio", "video"]
+    assert meta["accepted"]["audio"]["max_bytes"] == 100_000_000
+    assert meta["accepted"]["video"]["max_seconds"] == 600
+    assert meta["accepted"]["video"]["max_long_edge"] == 3840
+    assert meta["uploads"]["tus"] == "/api/uploads/"
     assert "poem" in meta["forms"] and "film" in meta["forms"]
     regions = {r["code"]: r["name"] for r in meta["regions"]}
     assert len(regions) == 17 and regions["bath-and-north-east-somerset"].startswith("Bath")

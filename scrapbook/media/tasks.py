@@ -1,0 +1,277 @@
+"""Media work off the request path: turn a stored upload into playable, metadata-free files.
+
+A job is only a pointer (`asset_id`); the asset row is the record. A worker claims the asset
+with a lease (an atomic update), processes it, and in one transaction writes its variants and
+moves the contribution from `processing` to `pending`. A crashed worker's lease runs out and the
+periodic sweep queues the asset again; a withdrawn contribution's job finds nothing and cleans up
+after itself.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from huey.api import Huey
+from sqlalchemy import func, or_, update
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import selectinload
+from sqlmodel import Session, col, select
+
+from scrapbook.contributions.vocabulary import AssetState, Kind, Status
+from scrapbook.core import clock
+from scrapbook.core.config import Settings
+from scrapbook.core.db import after_commit, session_scope
+from scrapbook.core.errors import ScrapbookError
+from scrapbook.media import av
+from scrapbook.media.service import derivative_key, file_etag
+from scrapbook.media.storage import Storage
+from scrapbook.models import Contribution, MediaAsset, MediaVariant
+
+log = logging.getLogger("scrapbook.media")
+
+_EXTENSIONS = {"audio/mp4": "m4a", "video/mp4": "mp4", "audio/webm": "webm", "audio/ogg": "ogg"}
+GAVE_UP = "The file could not be processed after several attempts."
+
+
+@dataclass
+class _Stored:
+    """Files already written for an asset, so they can be removed if the asset is gone."""
+
+    keys: list[str] = field(default_factory=list)
+    variants: list[MediaVariant] = field(default_factory=list)
+
+
+class MediaJobs:
+    """The media tasks, registered on one Huey instance, with what they need to run."""
+
+    def __init__(self, settings: Settings, engine: Engine, storage: Storage, huey: Huey) -> None:
+        self.settings = settings
+        self.engine = engine
+        self.storage = storage
+        self.huey = huey
+        self._process = huey.task(
+            name="process_asset",
+            retries=settings.job_attempts - 1,
+            retry_delay=settings.job_retry_seconds,
+        )(self.process_asset)
+
+    # --- queueing ---------------------------------------------------------------------------
+
+    def enqueue(self, asset_id: str) -> None:
+        try:
+            self._process(asset_id)
+        except Exception:  # the queue is down: the sweep finds the asset again later
+            log.exception("could not queue media processing; the sweep will retry")
+
+    def enqueue_after_commit(self, session: Session, asset_id: str) -> None:
+        after_commit(session, lambda: self.enqueue(asset_id))
+
+    def drain(self) -> int:
+        """Run every queued job here and now, in this thread (tests, `scrapbook worker --once`)."""
+        done = 0
+        while (task := self.huey.dequeue()) is not None:
+            self.huey.execute(task)
+            done += 1
+        return done
+
+    def sweep(self, first: bool = False) -> None:
+        """Queue again what a crash or a lost message left behind; expire unfinished uploads.
+
+        Assets whose worker's lease has run out are always queued again. Assets never claimed
+        are queued again on start, or when the queue is empty (so their job was lost).
+        """
+        now = clock.now()
+        queue_empty = self.huey.pending_count() == 0 and self.huey.scheduled_count() == 0
+        processing = col(MediaAsset.state) == AssetState.processing
+        lease = col(MediaAsset.lease_until)
+        stale = lease < now
+        if first or queue_empty:
+            stale = or_(stale, lease.is_(None))
+        with Session(self.engine) as session:
+            ids = list(session.exec(select(MediaAsset.id).where(processing, stale)).all())
+            if ids:
+                session.execute(
+                    update(MediaAsset)
+                    .where(col(MediaAsset.id).in_(ids), processing, stale)
+                    .values(lease_until=None)
+                )
+                session.commit()
+        for asset_id in ids:
+            log.info("queueing unfinished media again")
+            self.enqueue(asset_id)
+        self._expire_uploads()
+
+    def _expire_uploads(self) -> None:
+        from scrapbook.uploads.service import expire_uploads
+
+        with session_scope(self.engine) as session:
+            expire_uploads(session, self.settings)
+
+    # --- the job ----------------------------------------------------------------------------
+
+    def process_asset(self, asset_id: str) -> None:
+        claimed = self._claim(asset_id)
+        if claimed is None:
+            return  # finished, failed, withdrawn, or another worker holds it
+        kind, source_key, attempts = claimed
+        stored = _Stored()
+        try:
+            processed = self._make(asset_id, kind, source_key, stored)
+        except (av.MediaFailed, ScrapbookError) as exc:  # the file itself: trying again won't help
+            self._remove(stored)
+            self._fail(asset_id, exc.reason if isinstance(exc, av.MediaFailed) else exc.detail)
+            return
+        except Exception:
+            self._remove(stored)
+            if attempts >= self.settings.job_attempts:
+                log.exception("media processing failed for the last time")
+                self._fail(asset_id, GAVE_UP)
+                return
+            self._release(asset_id)
+            raise  # Huey retries after job_retry_seconds
+        self._finish(asset_id, processed, stored)
+
+    def _claim(self, asset_id: str) -> tuple[Kind, str, int] | None:
+        now = clock.now()
+        with Session(self.engine) as session:
+            taken = session.execute(
+                update(MediaAsset)
+                .where(
+                    col(MediaAsset.id) == asset_id,
+                    col(MediaAsset.state) == AssetState.processing,
+                    or_(col(MediaAsset.lease_until).is_(None), col(MediaAsset.lease_until) < now),
+                )
+                .values(
+                    lease_until=now + dt.timedelta(seconds=self.settings.job_lease_seconds),
+                    attempts=MediaAsset.attempts + 1,
+                )
+            )
+            if taken.rowcount != 1:  # type: ignore[attr-defined]
+                session.rollback()
+                return None
+            session.commit()
+            asset = session.exec(select(MediaAsset).where(MediaAsset.id == asset_id)).one()
+            if asset.source_key is None:
+                return None
+            return Kind(asset.type), asset.source_key, asset.attempts
+
+    def _make(self, asset_id: str, kind: Kind, source_key: str, stored: _Stored) -> av.ProcessedAV:
+        with (
+            self.storage.local_copy(source_key) as source,
+            tempfile.TemporaryDirectory(prefix="scrapbook-av-") as work,
+        ):
+            processed = av.process(source, Path(work), self.settings, kind)
+            for out in processed.files:
+                key = derivative_key(asset_id, out.name, _EXTENSIONS.get(out.content_type, "bin"))
+                self.storage.put_file(key, out.path, out.content_type)
+                stored.keys.append(key)
+                stored.variants.append(
+                    MediaVariant(
+                        name=out.name,
+                        key=key,
+                        content_type=out.content_type,
+                        width=processed.width,
+                        height=processed.height,
+                        bytes=out.path.stat().st_size,
+                        etag=file_etag(out.path),
+                    )
+                )
+        for derivative in processed.poster.derivatives:
+            key = derivative_key(asset_id, derivative.name, "webp")
+            self.storage.put(key, derivative.data, derivative.content_type)
+            stored.keys.append(key)
+            stored.variants.append(
+                MediaVariant(
+                    name=derivative.name,
+                    key=key,
+                    content_type=derivative.content_type,
+                    width=derivative.width,
+                    height=derivative.height,
+                    bytes=len(derivative.data),
+                    etag=file_etag(derivative.data),
+                )
+            )
+        return processed
+
+    def _finish(self, asset_id: str, processed: av.ProcessedAV, stored: _Stored) -> None:
+        with session_scope(self.engine) as session:
+            asset = session.exec(
+                select(MediaAsset)
+                .where(MediaAsset.id == asset_id)
+                .options(selectinload(MediaAsset.variants))  # type: ignore[arg-type]
+                .with_for_update()
+            ).first()
+            if asset is None or asset.state != AssetState.processing:
+                after_commit(session, lambda: self._remove(stored))  # withdrawn meanwhile
+                return
+            source = asset.source_key
+            asset.variants.extend(stored.variants)
+            asset.state = AssetState.ready
+            asset.duration = processed.duration
+            asset.width = processed.width or processed.poster.width
+            asset.height = processed.height or processed.poster.height
+            asset.blurhash = processed.poster.blurhash
+            asset.source_key = None
+            asset.lease_until = None
+            session.add(asset)
+            session.flush()
+            others = session.exec(
+                select(func.count())
+                .select_from(MediaAsset)
+                .where(
+                    MediaAsset.contribution_pk == asset.contribution_pk,
+                    MediaAsset.state == AssetState.processing,
+                )
+            ).one()
+            contribution = session.get(Contribution, asset.contribution_pk)
+            if others == 0 and contribution and contribution.status == Status.processing:
+                contribution.status = Status.pending
+                session.add(contribution)
+            if source:
+                after_commit(session, lambda: self.storage.delete(source))
+
+    def _fail(self, asset_id: str, reason: str) -> None:
+        """The contribution becomes `failed`: its files erased, the reason kept for moderators."""
+        with session_scope(self.engine) as session:
+            asset = session.exec(select(MediaAsset).where(MediaAsset.id == asset_id)).first()
+            if asset is None:
+                return
+            contribution = session.exec(
+                select(Contribution)
+                .where(Contribution.pk == asset.contribution_pk)
+                .options(
+                    selectinload(Contribution.media).selectinload(MediaAsset.variants)  # type: ignore[arg-type]
+                )
+            ).one()
+            keys = [key for m in contribution.media for key in _keys_of(m)]
+            for media in contribution.media:
+                media.variants.clear()
+                media.state = AssetState.failed if media.id == asset_id else media.state
+                media.source_key = None
+                media.lease_until = None
+                session.add(media)
+            contribution.status = Status.failed
+            contribution.failure_reason = reason
+            session.add(contribution)
+            after_commit(session, lambda: self._remove(_Stored(keys=keys)))
+
+    def _release(self, asset_id: str) -> None:
+        with Session(self.engine) as session:
+            session.execute(
+                update(MediaAsset).where(col(MediaAsset.id) == asset_id).values(lease_until=None)
+            )
+            session.commit()
+
+    def _remove(self, stored: _Stored) -> None:
+        for key in stored.keys:
+            self.storage.delete(key)
+
+
+def _keys_of(asset: MediaAsset) -> list[str]:
+    keys = [v.key for v in asset.variants]
+    return keys + [asset.source_key] if asset.source_key else keys
+
