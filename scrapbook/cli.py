@@ -95,7 +95,7 @@ def worker(
     engine = make_engine(settings.database_url)
     jobs = MediaJobs(settings, engine, make_storage(settings), make_huey(settings))
     if once:
-        jobs.sweep(first=True)
+        jobs.sweep()
         typer.echo(f"Ran {jobs.drain()} job(s).")
         return
     runner = Runner(jobs.huey, engine, settings, jobs.sweep)

@@ -77,7 +77,7 @@ class Runner:
         huey: Huey,
         engine: Engine,
         settings: Settings,
-        sweep: Callable[[bool], None],
+        sweep: Callable[[], None],
     ) -> None:
         self.huey = huey
         self.engine = engine
@@ -103,7 +103,7 @@ class Runner:
             # On start every instance sweeps (it finds what a crash left); then one at a time.
             if first or take_lock(self.engine, "sweep", self.settings.sweep_seconds * 0.9):
                 try:
-                    self.sweep(first)
+                    self.sweep()
                 except Exception:  # a sweep must never kill the thread; the next one retries
                     log.exception("periodic sweep failed")
             first = False

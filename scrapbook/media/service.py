@@ -148,8 +148,11 @@ def receive_time_based(
         after_commit(session, lambda: path.unlink(missing_ok=True))
     else:
         assert upload is not None
-        settings.tus_dir.mkdir(parents=True, exist_ok=True)
-        fd, name = tempfile.mkstemp(dir=settings.tus_dir, prefix=".intake-")
+        # Beside the resumable uploads (same disk, so storing it is a link, not a copy), but not
+        # among them: their sweep removes any file it does not know.
+        staging = settings.tus_dir.parent / "intake"
+        staging.mkdir(parents=True, exist_ok=True)
+        fd, name = tempfile.mkstemp(dir=staging, prefix="upload-")
         path = Path(name)
         try:
             with os.fdopen(fd, "wb") as out:

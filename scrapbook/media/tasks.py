@@ -78,19 +78,18 @@ class MediaJobs:
             done += 1
         return done
 
-    def sweep(self, first: bool = False) -> None:
+    def sweep(self) -> None:
         """Queue again what a crash or a lost message left behind; expire unfinished uploads.
 
-        Assets whose worker's lease has run out are always queued again. Assets never claimed
-        are queued again on start, or when the queue is empty (so their job was lost).
+        Assets whose worker's lease has run out are always queued again; assets never claimed,
+        when the queue is empty (so their message was lost). A message queued twice is harmless:
+        only one worker can claim the asset.
         """
         now = clock.now()
         queue_empty = self.huey.pending_count() == 0 and self.huey.scheduled_count() == 0
         processing = col(MediaAsset.state) == AssetState.processing
         lease = col(MediaAsset.lease_until)
-        stale = lease < now
-        if first or queue_empty:
-            stale = or_(stale, lease.is_(None))
+        stale = or_(lease < now, lease.is_(None)) if queue_empty else lease < now
         with Session(self.engine) as session:
             ids = list(session.exec(select(MediaAsset.id).where(processing, stale)).all())
             if ids:

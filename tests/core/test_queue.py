@@ -1,0 +1,41 @@
+"""The job queue: periodic work is locked across workers, and consumer threads run inside the
+app (as `scrapbook serve` runs them) on the real Huey SQLite storage."""
+
+from __future__ import annotations
+
+import time
+
+from fastapi.testclient import TestClient
+
+from scrapbook.core.queue import take_lock
+from scrapbook.main import create_app
+from tests import av_samples as samples
+from tests.conftest import submit
+
+
+def test_a_periodic_lock_is_held_by_one_taker_until_it_runs_out(app):
+    engine = app.state.engine
+    assert take_lock(engine, "sweep", 0.3) is True
+    assert take_lock(engine, "sweep", 0.3) is False  # a second worker skips this round
+    assert take_lock(engine, "other", 0.3) is True  # locks are by name
+    time.sleep(0.4)
+    assert take_lock(engine, "sweep", 0.3) is True
+
+
+def test_consumer_threads_started_with_the_app_process_a_recording(settings, tmp_path):
+    settings.worker_threads = 1
+    app = create_app(settings)
+    wav = samples.wav_pcm(tmp_path)
+    with TestClient(app) as client:  # the lifespan starts the consumer and the sweep
+        r = submit(client, files=[(wav.name, wav.read_bytes(), "audio/wav")], kind="audio",
+                   form="note")
+        assert r.status_code == 202, r.text
+        receipt = r.json()["receipt"]
+        deadline = time.monotonic() + 30
+        status = "processing"
+        while status == "processing" and time.monotonic() < deadline:
+            time.sleep(0.1)
+            status = client.get(f"/api/receipts/{receipt}").json()["status"]
+        assert status == "pending"
+        client.delete(f"/api/receipts/{receipt}")
+    app.state.engine.dispose()
