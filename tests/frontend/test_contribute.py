@@ -51,25 +51,43 @@ def test_errors_are_summarised_and_tied_to_their_fields(page):
 
 
 def test_sound_and_video_appear_only_once_the_api_lists_them(page, context):
+    def meta_with(kinds):
+        def handle(route):
+            response = route.fetch()
+            data = response.json()
+            data["kinds"] = [k for k in data["kinds"] if k in ("text", "image")] + kinds
+            data["accepted"]["audio"] = {"max_bytes": 50_000_000, "max_seconds": 120}
+            data["accepted"].pop("video", None)  # the page's own defaults fill in
+            route.fulfill(response=response, json=data)
+        return handle
+
+    context.route("**/api/meta", meta_with([]))
     page.goto("/contribute")
     page.wait_for_load_state("networkidle")
-    assert page.locator("#kind-choices input").count() == 2  # writing and pictures for now
+    assert page.locator("#kind-choices input").count() == 2  # writing and pictures only
+    assert page.locator("#transcript-field").is_hidden()
 
-    def with_audio(route):
-        response = route.fetch()
-        data = response.json()
-        data["kinds"] = [*data["kinds"], "audio"]
-        data["accepted"]["audio"] = {"types": ["audio/mpeg", "audio/ogg"],
-                                     "max_bytes": 50_000_000, "max_files": 1}
-        route.fulfill(response=response, json=data)
-
-    context.route("**/api/meta", with_audio)
+    context.unroute("**/api/meta")
+    context.route("**/api/meta", meta_with(["audio", "video"]))
     page.reload()
     page.wait_for_load_state("networkidle")
+    assert page.locator("#kind-choices input").count() == 4
     page.get_by_role("radio", name=re.compile(r"^Sound")).check()
-    assert page.locator("#body-label").inner_text().startswith("Transcript")
-    assert "up to 1 recording (MPEG, OGG)" in page.locator("#files-hint").inner_text()
-    assert "audio/mpeg" in page.locator("#files").get_attribute("accept")
+    assert page.locator("#files-label").inner_text() == "Choose a sound file"
+    hint = page.locator("#files-hint").inner_text()
+    assert "50 MB" in hint and "2 minutes" in hint  # the limits from /api/meta
+    accept = page.locator("#files").get_attribute("accept")
+    assert "audio/*" in accept and ".m4a" in accept
+    assert page.locator("#files").get_attribute("multiple") is None
+    transcript = page.get_by_label(re.compile(r"^Transcript or description: what is said"))
+    assert transcript.is_visible()
+    assert "cannot hear" in page.locator("#transcript-hint").inner_text()
+    page.get_by_role("radio", name=re.compile(r"^Video")).check()
+    hint = page.locator("#files-hint").inner_text()
+    assert "500 MB" in hint and "10 minutes" in hint  # no limits given: the page's defaults
+    assert "what is said and shown" in page.locator("#transcript-label").inner_text()
+    page.get_by_role("radio", name=re.compile(r"^Writing")).check()
+    assert page.locator("#transcript-field").is_hidden()
 
 
 def test_files_are_checked_against_the_limits_before_anything_is_sent(page):

@@ -2,6 +2,7 @@
 // and content-warning covers that stay closed until the visitor chooses.
 import { blurhashDataUrl } from "./blurhash.js";
 import { el, formLabel, formatDate, regionName } from "./lib.js";
+import { mediaPlayer, timeMedia, transcriptDetails } from "./media.js";
 
 let uid = 0;
 
@@ -40,16 +41,13 @@ export function mediaImage(media, variant = "thumb", { eager = false } = {}) {
 }
 
 /**
- * Any media item: pictures as <img> with their blurhash; sound and video (once the API serves
- * them) as native players that load nothing until played. Their transcript is the body text.
+ * Any media item: pictures as <img> with their blurhash; sound and video as native players
+ * that load nothing until played (options.title names the piece in the player's label).
  */
 export function mediaElement(media, variant = "thumb", options = {}) {
   const type = media.type || "image";
   if (type !== "audio" && type !== "video") return mediaImage(media, variant, options);
-  const src = media.variants[type] || media.variants.display || Object.values(media.variants)[0];
-  const player = el(type, { src, controls: true, preload: "none", class: "media-img" });
-  if (media.alt_text) player.setAttribute("aria-label", media.alt_text);
-  return player;
+  return mediaPlayer(media, { variant, ...options });
 }
 
 /**
@@ -84,7 +82,12 @@ export function card(item, meta, headingLevel = 3) {
   const heading = el(`h${headingLevel}`, { id: headingId },
     el("a", { href: `/contributions/${encodeURIComponent(item.id)}`, text: titleOf(item) }));
   const body = el("div", { class: "card-body" });
-  if (item.media && item.media.length) {
+  const playable = timeMedia(item);
+  if (playable) {
+    body.append(mediaPlayer(playable, { title: titleOf(item) }));
+    const transcript = transcriptDetails(item, { title: titleOf(item) });
+    if (transcript) body.append(transcript);
+  } else if (item.media && item.media.length) {
     body.append(el("div", { class: "thumbs" }, item.media.slice(0, 4).map((m) => mediaElement(m, "thumb"))));
   }
   if (item.body) body.append(el("p", { class: "excerpt", text: item.body }));

@@ -79,3 +79,108 @@ export function send(url, multipart, { onProgress, onUploaded } = {}) {
   });
   return { promise, abort: () => xhr.abort() };
 }
+
+// --- Resumable uploads (tus 1.0) for sound and video ---------------------------------------------
+
+const TUS_SRC = "/assets/vendor/tus-js-client/tus.min.js";
+const CHUNK_BYTES = 5_000_000; // each PATCH; a dropped connection costs at most this much again
+const RETRY_DELAYS = [0, 1000, 3000, 5000, 10000];
+let tusLoading = null;
+
+/**
+ * tus-js-client (vendored, a classic script that sets window.tus) is loaded only when sound or
+ * video is chosen, so writing and pictures never download it.
+ */
+export function loadTus() {
+  if (window.tus) return Promise.resolve(window.tus);
+  if (!tusLoading) {
+    tusLoading = new Promise((resolve, reject) => {
+      const script = document.createElement("script");
+      script.src = TUS_SRC;
+      script.addEventListener("load", () => (window.tus ? resolve(window.tus) : reject(new Error("tus did not load"))));
+      script.addEventListener("error", () => {
+        tusLoading = null; // a later try may work
+        script.remove();
+        reject(new Error("tus did not load"));
+      });
+      document.head.append(script);
+    });
+  }
+  return tusLoading;
+}
+
+function httpError(err) {
+  const res = err && err.originalResponse;
+  const status = res ? res.getStatus() : 0;
+  let body = null;
+  try { body = res ? JSON.parse(res.getBody()) : null; } catch (e) { body = null; }
+  return { status, body };
+}
+
+/**
+ * Upload one file with tus to `endpoint`. Lost connections are retried by tus-js-client
+ * (RETRY_DELAYS); when they run out, or the browser is offline, onStalled() is called and the
+ * upload waits: retry() (or the browser coming back online) carries on from the last byte the
+ * server has. Nothing about the upload is kept in the browser's storage.
+ * Returns { promise, abort, retry }; the promise resolves to the upload id (the last segment of
+ * the upload URL) and rejects with an AbortError, or an HttpError carrying {status, body}.
+ */
+export function resumable(tus, file, endpoint, { onProgress, onRetrying, onStalled, onResumed } = {}) {
+  let upload = null;
+  let stalled = false;
+  let done = false;
+  let rejectPromise = null;
+  const resume = () => {
+    if (!stalled || done) return;
+    stalled = false;
+    if (onResumed) onResumed();
+    upload.start(); // with the URL known, it asks the server for its offset (HEAD) and goes on
+  };
+  const promise = new Promise((resolve, reject) => {
+    rejectPromise = reject;
+    upload = new tus.Upload(file, {
+      endpoint,
+      chunkSize: CHUNK_BYTES,
+      retryDelays: RETRY_DELAYS,
+      metadata: {}, // no file name or type: the server recognises the file from its bytes
+      storeFingerprintForResuming: false,
+      removeFingerprintOnSuccess: true,
+      onProgress(sent, total) { if (onProgress) onProgress(sent, total); },
+      onShouldRetry(err, attempt) {
+        const { status } = httpError(err);
+        const retry = (status === 0 || status >= 500 || status === 409 || status === 423) && navigator.onLine !== false;
+        if (retry && onRetrying) onRetrying(attempt + 1);
+        return retry;
+      },
+      onError(err) {
+        const { status, body } = httpError(err);
+        if (status >= 400 && status < 500 && status !== 409 && status !== 423) {
+          done = true;
+          window.removeEventListener("online", resume);
+          reject(Object.assign(new Error(err.message), { name: "HttpError", status, body }));
+          return;
+        }
+        stalled = true; // the connection: wait for the browser to come back online, or a retry
+        if (onStalled) onStalled(navigator.onLine === false);
+      },
+      onSuccess() {
+        done = true;
+        window.removeEventListener("online", resume);
+        resolve(upload.url.split("?")[0].split("/").filter(Boolean).pop());
+      },
+    });
+    window.addEventListener("online", resume);
+    upload.start();
+  });
+  return {
+    promise,
+    retry: resume,
+    abort() {
+      if (done) return;
+      done = true;
+      window.removeEventListener("online", resume);
+      upload.abort(true).catch(() => { /* the server forgets it when it expires */ });
+      rejectPromise(Object.assign(new Error("aborted"), { name: "AbortError" }));
+    },
+  };
+}

@@ -1,7 +1,11 @@
 // Contribute: one form that adapts to what is being shared, checks files against /api/meta
 // before anything is sent, shows progress per file with cancel, then the receipt, once.
+// Sound and video: pick a file or record one here, listen back, then a resumable (tus) upload
+// that carries on after a dropped connection, and the contribution sent with its upload id.
 import { announce, careNotice, el, focusOn, formLabel, formatDate, getMeta, initChrome } from "../lib.js";
-import { buildMultipart, rangeProgress, send } from "../upload.js";
+import { formatDuration, TIME_KINDS } from "../media.js";
+import { Recording, recordingType } from "../recorder.js";
+import { buildMultipart, loadTus, rangeProgress, resumable, send } from "../upload.js";
 
 initChrome();
 
@@ -12,19 +16,35 @@ const KINDS = {
   image: { label: "Pictures", hint: "a drawing, painting, photo…", files: true, noun: "picture",
     forms: ["drawing", "painting", "photo", "meme", "poem", "letter", "note", "other"],
     body: "Words to go with your pictures (optional)", bodyHint: "For example, what the picture means to you." },
-  audio: { label: "Sound", hint: "a song, a spoken poem…", files: true, noun: "recording",
-    forms: ["song", "poem", "story", "letter", "other"],
-    body: "Transcript: the words that are spoken or sung", bodyHint: "This lets people who cannot hear it share it too." },
+  audio: { label: "Sound", hint: "a song, a spoken poem, a voice note…", files: true, noun: "sound file",
+    forms: ["song", "poem", "story", "letter", "note", "other"],
+    body: "Words to go with it (optional)", bodyHint: "For example, what it means to you.",
+    fileLabel: "Choose a sound file", formats: "MP3, M4A, WAV, FLAC, Ogg or WebM",
+    recordTitle: "Or record a voice note here", recordHint: "Your browser will ask to use your microphone.",
+    recorded: "Your voice note", device: "microphone",
+    transcript: "Transcript or description: what is said",
+    transcriptHint: "Write down the words that are spoken or sung. It lets people who cannot hear it share it too. If you'd rather not, a moderator can help." },
   video: { label: "Video", hint: "a short film…", files: true, noun: "video",
-    forms: ["film", "other"],
-    body: "Transcript or description of the video", bodyHint: "Say what is said and shown, for people who cannot see or hear it." },
+    forms: ["film", "poem", "song", "story", "other"],
+    body: "Words to go with it (optional)", bodyHint: "For example, what it means to you.",
+    fileLabel: "Choose a video file", formats: "MP4, MOV, WebM or 3GP",
+    recordTitle: "Or record a short video here", recordHint: "Your browser will ask to use your camera and microphone.",
+    recorded: "Your video", device: "camera and microphone",
+    transcript: "Transcript or description: what is said and shown",
+    transcriptHint: "Write down what is said, and describe what can be seen. It lets people who cannot hear or see it share it too. If you'd rather not, a moderator can help." },
 };
+// Sound and video are recognised from their bytes on the server; this only catches a wrong pick.
+const TIME_EXTENSIONS = { audio: ["mp3", "m4a", "aac", "wav", "flac", "ogg", "oga", "opus", "webm", "weba"],
+  video: ["mp4", "m4v", "mov", "webm", "3gp", "3g2"] };
+const DEFAULT_TIME_ACCEPT = { audio: { max_bytes: 100_000_000, max_seconds: 900, max_files: 1 },
+  video: { max_bytes: 500_000_000, max_seconds: 600, max_files: 1 } };
 const DEFAULT_ACCEPT = { types: ["image/jpeg", "image/png", "image/webp", "image/gif", "image/heic"],
   max_bytes: 20 * 1024 * 1024, max_files: 6 };
 const EXTENSION_TYPES = { heic: "image/heic", heif: "image/heic", jpg: "image/jpeg", jpeg: "image/jpeg",
   png: "image/png", webp: "image/webp", gif: "image/gif" };
 const TYPE_NAMES = { "image/jpeg": "JPEG", "image/png": "PNG", "image/webp": "WebP", "image/gif": "GIF", "image/heic": "HEIC" };
-const DEFAULT_LIMITS = { title: 200, body: 20000, display_name: 80, content_warning: 200, alt_text: 1000, tags: 10, tag: 40 };
+const DEFAULT_LIMITS = { title: 200, body: 20000, display_name: 80, content_warning: 200, alt_text: 1000, tags: 10, tag: 40,
+  transcript: 20000 };
 
 const form = document.getElementById("contribute-form");
 const formArea = document.getElementById("form-area");
@@ -34,16 +54,38 @@ const fileInput = document.getElementById("files");
 const fileList = document.getElementById("file-list");
 const sending = document.getElementById("sending");
 const receipt = document.getElementById("receipt");
+const recordButton = document.getElementById("record");
+const recStatus = document.getElementById("rec-status");
+const recTimer = document.getElementById("rec-timer");
 
 let meta = null;
 let limits = DEFAULT_LIMITS;
-let chosen = []; // { key, file, type, preview, alt (textarea) }
+// What is chosen for each kind, so switching back and forth loses nothing:
+// { key, file, type, preview (object URL), alt (textarea), altValue, seconds, recorded, uploadId }
+const chosenBy = { image: [], audio: [], video: [] };
 let nextKey = 1;
-let current = null; // the running upload
+let current = null; // the running upload: { abort() }
+let recording = null; // the Recording in progress
 
 const mb = (bytes) => `${Math.round((bytes / 1_000_000) * 10) / 10} MB`;
 const kind = () => form.elements.kind.value || "text";
-const accepted = () => (meta && meta.accepted && meta.accepted[kind()]) || DEFAULT_ACCEPT;
+const timed = (k = kind()) => TIME_KINDS.includes(k);
+const chosenList = () => chosenBy[kind()] || [];
+function accepted() {
+  const k = kind();
+  const given = meta && meta.accepted && meta.accepted[k];
+  if (timed(k)) return { ...DEFAULT_TIME_ACCEPT[k], ...(given || {}), max_files: 1 };
+  return given || DEFAULT_ACCEPT;
+}
+
+/** 900 -> "15 minutes"; 90 -> "1 minute 30 seconds". */
+function lengthWords(seconds) {
+  const total = Math.round(seconds);
+  const m = Math.floor(total / 60);
+  const s = total % 60;
+  const part = (n, unit) => (n ? `${n} ${unit}${n === 1 ? "" : "s"}` : "");
+  return [part(m, "minute"), part(s, "second")].filter(Boolean).join(" ") || "0 seconds";
+}
 
 // --- Setting the form up from /api/meta -------------------------------------------------------
 
@@ -91,7 +133,32 @@ function setUpLicences() {
   if (!form.elements.licence.value && meta.licences.length) container.querySelector("input").checked = true;
 }
 
+function describeTimed() {
+  const k = kind();
+  const acc = accepted();
+  const info = KINDS[k];
+  document.getElementById("files-label").textContent = info.fileLabel;
+  document.getElementById("files-hint").textContent =
+    `One file (${info.formats}), up to ${mb(acc.max_bytes)} and ${lengthWords(acc.max_seconds)} long. ` +
+    "We remove hidden details, such as where and when it was recorded, before anyone hears it.";
+  fileInput.multiple = false;
+  fileInput.accept = [`${k}/*`, ...(acc.types || []), ...TIME_EXTENSIONS[k].map((e) => `.${e}`)].join(",");
+  const canRecord = Boolean(recordingType(k));
+  document.getElementById("recorder").hidden = !canRecord;
+  if (canRecord) {
+    document.getElementById("recorder-title").textContent = info.recordTitle;
+    document.getElementById("recorder-hint").textContent = `${info.recordHint} Up to ${lengthWords(acc.max_seconds)}.`;
+    setRecordLabel();
+  }
+  const transcript = document.getElementById("transcript-label");
+  transcript.replaceChildren(`${info.transcript} `, el("span", { class: "muted", text: "(optional)" }));
+  document.getElementById("transcript-hint").textContent = info.transcriptHint;
+}
+
 function describeAccepted() {
+  if (timed()) { describeTimed(); return; }
+  document.getElementById("recorder").hidden = true;
+  fileInput.multiple = true;
   const acc = accepted();
   const names = acc.types.map((t) => TYPE_NAMES[t] || t.split("/").pop().toUpperCase());
   const noun = KINDS[kind()].noun || "file";
@@ -104,8 +171,12 @@ function describeAccepted() {
 }
 
 function applyKind() {
+  if (recording) stopRecording({ discard: true });
   const k = KINDS[kind()];
   document.getElementById("files-field").hidden = !k.files;
+  document.getElementById("transcript-field").hidden = !timed();
+  document.getElementById("file-list").setAttribute("aria-label", timed() ? `Chosen ${k.noun}` : "Chosen pictures");
+  if (timed()) loadTus().catch(() => { /* sent in one piece instead */ });
   document.getElementById("body-label").textContent = k.body;
   document.getElementById("body-hint").textContent = k.bodyHint;
   if (k.files) describeAccepted();
@@ -121,7 +192,61 @@ function typeOf(file) {
   return EXTENSION_TYPES[ext] || "";
 }
 
+function timedProblem(file, k, acc) {
+  const type = file.type || "";
+  const ext = (file.name.split(".").pop() || "").toLowerCase();
+  const fits = type.startsWith(`${k}/`) || (acc.types || []).includes(type) || TIME_EXTENSIONS[k].includes(ext) ||
+    (k === "audio" && (type === "video/webm" || type === "application/ogg"));
+  if (!fits) return `“${file.name}” is not a ${KINDS[k].noun} we can take. Please choose a ${KINDS[k].formats} file.`;
+  if (file.size === 0) return `“${file.name}” is empty.`;
+  if (file.size > acc.max_bytes) return `“${file.name}” is ${mb(file.size)}, more than the ${mb(acc.max_bytes)} limit. Try a shorter or smaller copy.`;
+  return "";
+}
+
+/** The length the browser reads from the file (null when it cannot tell, as for some formats). */
+function measure(url, k) {
+  return new Promise((resolve) => {
+    const probe = document.createElement(k === "video" ? "video" : "audio");
+    const done = (value) => { window.clearTimeout(timer); probe.removeAttribute("src"); probe.load(); resolve(value); };
+    const timer = window.setTimeout(() => done(null), 4000);
+    probe.preload = "metadata";
+    probe.muted = true;
+    probe.addEventListener("loadedmetadata", () => done(Number.isFinite(probe.duration) ? probe.duration : null), { once: true });
+    probe.addEventListener("error", () => done(null), { once: true });
+    probe.src = url;
+  });
+}
+
+function setTimedFile(item) {
+  const list = chosenList();
+  for (const old of list) if (old.preview) URL.revokeObjectURL(old.preview);
+  list.splice(0, list.length, item);
+}
+
+async function addTimedFile(file) {
+  const k = kind();
+  const acc = accepted();
+  fileInput.value = "";
+  clearFieldError("files");
+  const problem = timedProblem(file, k, acc);
+  if (problem) { setFieldError("files", problem); announce(problem); return; }
+  const preview = URL.createObjectURL(file);
+  const seconds = await measure(preview, k);
+  if (seconds !== null && seconds > acc.max_seconds + 0.5) {
+    URL.revokeObjectURL(preview);
+    const message = `“${file.name}” is ${formatDuration(seconds)} long, more than the ${lengthWords(acc.max_seconds)} limit. Please choose a shorter one.`;
+    setFieldError("files", message);
+    announce(message);
+    return;
+  }
+  setTimedFile({ key: nextKey++, file, type: file.type, preview, seconds, recorded: false, altValue: "" });
+  if (kind() === k) renderFiles();
+  announce(`Chosen: ${file.name}${seconds ? `, ${formatDuration(seconds)} long` : ""}.`);
+}
+
 function addFiles(files) {
+  if (timed()) { if (files.length) addTimedFile(files[0]); return; }
+  const chosen = chosenList();
   const acc = accepted();
   const problems = [];
   for (const file of files) {
@@ -146,16 +271,36 @@ function addFiles(files) {
 }
 
 function removeFile(key) {
+  const chosen = chosenList();
   const index = chosen.findIndex((c) => c.key === key);
   if (index < 0) return;
   const [gone] = chosen.splice(index, 1);
   if (gone.preview) URL.revokeObjectURL(gone.preview);
   renderFiles();
-  announce(`Removed ${gone.file.name}.`);
+  announce(`Removed ${gone.recorded ? KINDS[kind()].recorded.toLowerCase() : gone.file.name}.`);
   focusOn(fileInput);
 }
 
+function timedItem(c) {
+  const k = kind();
+  const name = c.recorded ? KINDS[k].recorded : c.file.name;
+  const length = c.seconds ? `${formatDuration(c.seconds)}, ` : "";
+  const what = c.recorded ? name.toLowerCase() : `“${name}”`;
+  const player = el(k, { src: c.preview, controls: true, preload: "metadata", class: "player-media",
+    playsinline: k === "video", "aria-label": k === "video" ? `Watch ${what} again` : `Listen back to ${what}` });
+  return el("li", { class: "file-item media-item" },
+    el("div", {},
+      el("p", { class: "file-name", text: `${name} (${length}${mb(c.file.size)})` }),
+      el("p", { class: "label", text: k === "video" ? "Watch it again before you send it:" : "Listen back before you send it:" }),
+      player,
+      el("div", { class: "actions" },
+        el("button", { type: "button", class: "secondary", onclick: () => removeFile(c.key) },
+          "Remove ", el("span", { class: c.recorded ? null : "visually-hidden", text: c.recorded ? name.toLowerCase() : c.file.name })))));
+}
+
 function renderFiles() {
+  const chosen = chosenList();
+  if (timed()) { fileList.replaceChildren(...chosen.map(timedItem)); return; }
   const describe = kind() === "image";
   fileList.replaceChildren(...chosen.map((c, i) => {
     const altId = `alt-${c.key}`;
@@ -184,6 +329,7 @@ function renderFiles() {
 
 function inputFor(name) {
   if (name === "files") return fileInput;
+  if (name === "upload_id") return fileInput;
   return document.getElementById(name);
 }
 
@@ -264,8 +410,16 @@ function validate() {
   };
   tooLong("title", "The title", limits.title);
   if (k === "text" && !value("body")) errors.push({ name: "body", message: "Please write something to share." });
-  tooLong("body", "Your writing", limits.body);
-  if (KINDS[k].files) {
+  tooLong("body", k === "text" ? "Your writing" : "The words", limits.body);
+  const chosen = chosenList();
+  if (timed(k)) {
+    const canRecord = !document.getElementById("recorder").hidden;
+    if (!chosen.length) {
+      errors.push({ name: "files", message: canRecord
+        ? `Please choose a ${KINDS[k].noun}, or record one.` : `Please choose a ${KINDS[k].noun}.` });
+    }
+    tooLong("transcript", "The transcript", limits.transcript);
+  } else if (KINDS[k].files) {
     if (!chosen.length) errors.push({ name: "files", message: `Please choose at least one ${KINDS[k].noun}.` });
     for (const c of chosen) {
       if (c.alt && c.alt.value.trim().length > limits.alt_text) {
@@ -298,8 +452,10 @@ const CODE_FIELDS = {
   consent_required: "consent", body_required: "body", files_required: "files", too_many_files: "files",
   unexpected_files: "files", alt_text_mismatch: "files", file_too_large: "files", unsupported_type: "files",
   too_many_pixels: "files", invalid_image: "files", empty_file: "files", too_large: "files", too_many_tags: "tags",
+  unsupported_media: "files", one_file_required: "files", unexpected_upload: "files",
 };
-const FIELD_NAMES = ["title", "body", "region", "tags", "tag", "content_warning", "display_name", "licence", "contact_email", "alt_text"];
+const FIELD_NAMES = ["title", "body", "region", "tags", "tag", "content_warning", "display_name", "licence", "contact_email", "alt_text",
+  "transcript", "duration", "upload_id"];
 
 function serverError(status, body) {
   const code = body && body.error;
@@ -308,8 +464,10 @@ function serverError(status, body) {
   let name = CODE_FIELDS[code];
   if (!name && (code === "invalid_input" || code === "too_long" || code === "invalid_text")) {
     const first = (detail.match(/^([a-z_]+)/) || [])[1];
-    if (FIELD_NAMES.includes(first) && first !== "licence") name = { tag: "tags", alt_text: "files" }[first] || first;
+    if (FIELD_NAMES.includes(first) && first !== "licence") name = { tag: "tags", alt_text: "files", duration: "files", upload_id: "files" }[first] || first;
   }
+  // Sound and video over a limit (length, size, frame size) are about the file.
+  if (!name && timed() && (status === 413 || status === 415 || (status === 422 && code === "invalid_input" && !/^[a-z_]+:/.test(detail)))) name = "files";
   if (name === "contact_email") return showErrors([{ name, message: "This doesn't look like an email address. Check it, or leave it empty." }]);
   if (name) return showErrors([{ name, message: detail }]);
   return showNotice(detail);
@@ -329,14 +487,15 @@ function collect() {
   if (value("contact_email").trim()) fields.push(["contact_email", value("contact_email").trim()]);
   fields.push(["consent", "true"]);
   fields.push(["website", value("website")]);
-  const files = KINDS[k].files ? chosen : [];
+  if (timed(k) && value("transcript").trim()) fields.push(["transcript", value("transcript")]);
+  const files = KINDS[k].files ? chosenList() : [];
   if (k === "image") for (const c of files) fields.push(["alt_text", (c.alt ? c.alt.value : c.altValue).trim()]);
-  return { fields, files: files.map((c) => ({ name: "files", file: c.file })) };
+  return { fields, files: files.map((c) => ({ name: "files", file: c.file, label: c.recorded ? KINDS[k].recorded : c.file.name })) };
 }
 
 function progressRows(files) {
   const list = document.getElementById("progress-list");
-  const rows = (files.length ? files.map((f) => f.file.name) : ["Your writing"]).map((label, i) => {
+  const rows = (files.length ? files.map((f) => f.label) : ["Your writing"]).map((label, i) => {
     const id = `progress-${i}`;
     const bar = el("progress", { id, max: "100", value: "0" });
     const pct = el("span", { class: "progress-pct", "aria-hidden": "true", text: "0%" });
@@ -355,15 +514,20 @@ function setRow(row, fraction) {
 function backToForm() {
   current = null;
   sending.hidden = true;
+  document.getElementById("retry").hidden = true;
   formArea.hidden = false;
 }
 
 function showReceipt(issued) {
   sending.hidden = true;
   formArea.remove(); // nothing to send twice; "Share something else" starts afresh
-  for (const c of chosen) if (c.preview) URL.revokeObjectURL(c.preview);
-  chosen = [];
+  for (const list of Object.values(chosenBy)) {
+    for (const c of list) if (c.preview) URL.revokeObjectURL(c.preview);
+    list.length = 0;
+  }
   const code = issued.receipt;
+  // Sound and video are made playable off the request path: say so honestly.
+  document.getElementById("receipt-processing").hidden = issued.status !== "processing";
   document.getElementById("receipt-code").textContent = code;
   // If the words suggest they are struggling, care and helplines come before the code.
   const care = careNotice(issued.support, meta && meta.not_a_crisis_service);
@@ -401,23 +565,30 @@ function showReceipt(issued) {
   focusOn(document.getElementById("receipt-h"));
 }
 
-async function submit(event) {
-  event.preventDefault();
-  if (current) return;
-  clearErrors();
-  const errors = validate();
-  if (errors.length) { showErrors(errors); return; }
-  const { fields, files } = collect();
-  const multipart = buildMultipart(fields, files);
+function showSending(files) {
   document.getElementById("progress-list").replaceChildren();
   const rows = progressRows(files);
   const status = document.getElementById("sending-status");
   const cancel = document.getElementById("cancel");
   status.textContent = "";
   cancel.disabled = false;
+  document.getElementById("retry").hidden = true;
   formArea.hidden = true;
   sending.hidden = false;
   focusOn(document.getElementById("sending-h"));
+  return { rows, status, cancel };
+}
+
+/** Cancel can no longer help once the server has everything: keep focus somewhere useful. */
+function lockCancel(status, cancel) {
+  const focused = document.activeElement;
+  if (!focused || focused === document.body || sending.contains(focused)) focusOn(status);
+  cancel.disabled = true; // the server has it all; cancelling now could lose the receipt
+}
+
+/** Everything in one multipart request (writing, pictures, and sound or video without tus). */
+function sendAll(fields, files, { rows, status, cancel }) {
+  const multipart = buildMultipart(fields, files);
   let halfway = false;
   current = send("/api/contributions", multipart, {
     onProgress(loaded) {
@@ -428,14 +599,75 @@ async function submit(event) {
     onUploaded() {
       rows.forEach((row) => setRow(row, 1));
       status.textContent = files.length ? "All sent. Checking your files, this can take a moment…" : "Sent. Just a moment…";
-      // Disabling the focused Cancel button would drop focus onto <body>: move it to the news first.
-      const focused = document.activeElement;
-      if (!focused || focused === document.body || sending.contains(focused)) focusOn(status);
-      cancel.disabled = true; // the server has it all; cancelling now could lose the receipt
+      lockCancel(status, cancel);
     },
   });
+  return current.promise;
+}
+
+/**
+ * Sound and video: the file goes by tus, in chunks that survive a dropped connection; then the
+ * contribution is sent with the upload's id. Falls back to one request without tus.
+ */
+async function sendResumable(fields, c, ui) {
+  const endpoint = meta && meta.uploads && meta.uploads.tus;
+  const { rows: [row], status, cancel } = ui;
+  const retry = document.getElementById("retry");
+  if (!c.uploadId) {
+    let tus = null;
+    if (endpoint) tus = await loadTus().catch(() => null);
+    if (!tus || !tus.isSupported) return sendAll(fields, [{ name: "files", file: c.file }], ui);
+    let halfway = false;
+    const upload = resumable(tus, c.file, endpoint, {
+      onProgress(sent, total) {
+        setRow(row, total ? sent / total : 0);
+        if (!halfway && sent >= total / 2) { halfway = true; status.textContent = "Halfway there…"; }
+      },
+      onRetrying(attempt) {
+        status.textContent = `The connection dropped. Trying again (${attempt} of 5)…`;
+      },
+      onStalled(offline) {
+        const pct = Math.floor(row.bar.value);
+        status.textContent = offline
+          ? `You seem to be offline. ${pct}% has arrived; we will carry on from there as soon as you are back online.`
+          : `We could not reach Scrapbook. ${pct}% has arrived; press Try again now to carry on from there.`;
+        retry.hidden = false;
+      },
+      onResumed() {
+        const moveFocus = document.activeElement === retry;
+        retry.hidden = true;
+        status.textContent = "Carrying on from where it stopped…";
+        if (moveFocus) focusOn(status);
+      },
+    });
+    current = upload;
+    c.uploadId = await upload.promise;
+  }
+  setRow(row, 1);
+  status.textContent = "Uploaded. Sending the details…";
+  lockCancel(status, cancel);
+  current = send("/api/contributions", buildMultipart([...fields, ["upload_id", c.uploadId]], []));
+  const answer = await current.promise;
+  // The upload is used up by a contribution, or gone: a new try uploads the file again.
+  if (answer.status === 202 || answer.status === 404 || (answer.body && /upload/i.test(answer.body.detail || ""))) c.uploadId = null;
+  return answer;
+}
+
+async function submit(event) {
+  event.preventDefault();
+  if (current) return;
+  clearErrors();
+  if (recording) {
+    stopRecording({ discard: false });
+    showErrors([{ name: "files", message: "The recording was still going, so we have stopped it. Listen back to it, then send it." }]);
+    return;
+  }
+  const errors = validate();
+  if (errors.length) { showErrors(errors); return; }
+  const { fields, files } = collect();
+  const ui = showSending(files);
   try {
-    const { status: code, body } = await current.promise;
+    const { status: code, body } = timed() ? await sendResumable(fields, chosenList()[0], ui) : await sendAll(fields, files, ui);
     current = null;
     if (code === 202 && body && body.receipt) showReceipt(body);
     else { backToForm(); serverError(code, body); }
@@ -444,15 +676,100 @@ async function submit(event) {
     if (err.name === "AbortError") {
       showNotice("Sending was cancelled and nothing was saved. Everything you wrote and chose is still here.", "ok");
       announce("Sending cancelled.");
+    } else if (err.name === "HttpError") {
+      serverError(err.status, err.body);
     } else {
       showNotice("We could not reach Scrapbook. Please check your connection and try again; everything you wrote is still here.");
     }
   }
 }
 
+// --- Recording ----------------------------------------------------------------------------------
+
+function setRecordLabel() {
+  const has = chosenList().some((c) => c.recorded);
+  document.getElementById("record-label").textContent = recording ? "Stop recording" : has ? "Record again" : "Start recording";
+  recordButton.classList.toggle("recording", Boolean(recording));
+}
+
+function showTimer(seconds) {
+  const max = accepted().max_seconds;
+  recTimer.textContent = `${formatDuration(seconds)} of ${formatDuration(max)}`;
+}
+
+const RECORD_ERRORS = {
+  NotAllowedError: (d) => `Scrapbook was not allowed to use your ${d}. You can allow it in your browser's settings, or choose a file instead.`,
+  SecurityError: (d) => `Scrapbook was not allowed to use your ${d}. You can allow it in your browser's settings, or choose a file instead.`,
+  NotFoundError: (d) => `No ${d} was found. You can choose a file instead.`,
+  NotReadableError: (d) => `Your ${d} is busy or not working. Close other apps that use it and try again, or choose a file instead.`,
+};
+
+async function startRecording() {
+  const k = kind();
+  const info = KINDS[k];
+  clearFieldError("files");
+  const take = new Recording(k, {
+    maxSeconds: accepted().max_seconds,
+    preview: document.getElementById("rec-preview"),
+    onTick: showTimer,
+    onStop: ({ file, seconds, limited }) => {
+      if (recording === take) recording = null;
+      recTimer.hidden = true;
+      if (!file.size) {
+        recStatus.textContent = "Nothing was recorded. Please try again, or choose a file instead.";
+        setRecordLabel();
+        return;
+      }
+      setTimedFile({ key: nextKey++, file, type: file.type, preview: URL.createObjectURL(file), seconds,
+        recorded: true, altValue: "" });
+      if (kind() === k) renderFiles();
+      setRecordLabel();
+      recStatus.textContent = `${limited ? `The recording reached the ${lengthWords(accepted().max_seconds)} limit, so it stopped. ` : ""}` +
+        `Recorded ${formatDuration(seconds)}. ${k === "video" ? "Watch it" : "Listen back to it"} below, record again, or send it.`;
+    },
+  });
+  recording = take;
+  setRecordLabel();
+  recStatus.textContent = `Asking to use your ${info.device}…`;
+  try {
+    await take.start();
+  } catch (err) {
+    if (recording === take) recording = null;
+    take.cancel();
+    setRecordLabel();
+    recStatus.textContent = (RECORD_ERRORS[err.name] || ((d) => `Recording could not start on this ${d}. You can choose a file instead.`))(info.device);
+    return;
+  }
+  if (recording !== take) return; // stopped or switched away while the browser was asking
+  showTimer(0);
+  recTimer.hidden = false;
+  recStatus.textContent = "Recording. Press Stop recording when you have finished.";
+}
+
+function stopRecording({ discard }) {
+  const take = recording;
+  if (!take) return;
+  recording = null;
+  recTimer.hidden = true;
+  if (discard) {
+    take.cancel();
+    recStatus.textContent = "";
+  } else {
+    take.stop();
+    if (!take.recording && !take.started) take.cancel(); // still asking for the microphone
+  }
+  setRecordLabel();
+}
+
+recordButton.addEventListener("click", () => {
+  if (recording) stopRecording({ discard: false });
+  else startRecording();
+});
+
 // --- Wiring -------------------------------------------------------------------------------------
 
 document.getElementById("cancel").addEventListener("click", () => { if (current) current.abort(); });
+document.getElementById("retry").addEventListener("click", () => { if (current && current.retry) current.retry(); });
 fileInput.addEventListener("change", () => addFiles([...fileInput.files]));
 form.addEventListener("change", (e) => {
   if (e.target.name === "kind") applyKind();

@@ -1,6 +1,7 @@
 // One contribution's permalink: the piece, its licence and credit line, and a report link.
 import { byline, mediaElement, titleOf, warned } from "../cards.js";
 import { api, el, getMeta, initChrome, licenceOf, reportForm, safeUrl } from "../lib.js";
+import { mediaPlayer, timeMedia } from "../media.js";
 
 initChrome();
 
@@ -20,12 +21,26 @@ function render(item, meta) {
   heading.textContent = title;
   document.title = `${title} · Scrapbook`;
   const content = el("div", {});
-  for (const m of item.media || []) {
-    content.append(el("figure", {}, mediaElement(m, "display", { eager: true })));
+  const after = []; // what follows the words
+  const playable = timeMedia(item);
+  if (playable) {
+    // Sound and video: the player, then the transcript (and what is shown) in full.
+    content.append(el("figure", {}, mediaPlayer(playable, { title, variant: "display" })));
+    const transcript = (item.transcript || "").trim();
+    const description = playable.type === "video" ? (playable.alt_text || "").trim() : "";
+    if (transcript || description) {
+      after.push(el("section", { class: "transcript", "aria-labelledby": "transcript-h" },
+        el("h2", { id: "transcript-h", text: transcript && description ? "Transcript and description" : transcript ? "Transcript" : "Description" }),
+        description ? el("p", {}, el("strong", { text: "What is shown: " }), description) : null,
+        transcript ? el("div", { class: "piece-body transcript-text", text: transcript }) : null));
+    }
+  } else {
+    for (const m of item.media || []) {
+      content.append(el("figure", {}, mediaElement(m, "display", { eager: true })));
+    }
   }
-  const transcript = item.kind === "audio" || item.kind === "video";
-  if (item.body && transcript) content.append(el("h2", { text: "Transcript" }));
   if (item.body) content.append(el("div", { class: "piece-body", text: item.body }));
+  content.append(...after);
   const licence = licenceOf(meta, item.licence);
   const author = item.display_name || "Anonymous";
   const permalink = `${window.location.origin}/contributions/${encodeURIComponent(item.id)}`;

@@ -3,6 +3,7 @@
 // state-changing request sends X-CSRF-Token.
 import { mediaElement } from "../cards.js";
 import { api, ApiError, announce, el, focusOn, formLabel, formatDate, getMeta, initChrome, kindLabel, regionName } from "../lib.js";
+import { formatDuration, TIME_KINDS } from "../media.js";
 
 initChrome();
 
@@ -14,7 +15,9 @@ const detail = $("detail");
 const help = $("help");
 
 const STATUS_WORDS = { pending: "waiting", held: "on hold", rejected: "not published", approved: "published",
-  processing: "processing", withdrawn: "withdrawn", reported: "reported by visitors" };
+  processing: "being processed", failed: "that could not be processed", withdrawn: "withdrawn", reported: "reported by visitors" };
+// Sound and video are made playable by the job queue; until then (or if that failed) there is nothing to decide.
+const UNDECIDABLE = ["processing", "failed"];
 const ACTION_WORDS = { approve: "Approved", hold: "Put on hold", reject: "Rejected" };
 const SHORTCUTS_KEY = "scrapbook:moderation-shortcuts";
 const SHORTCUT_KEYS = { approve: "a", hold: "h", reject: "r" };
@@ -123,6 +126,12 @@ function excerpt(text, n = 90) {
 
 function titleOf(item) { return item.title || `Untitled ${formLabel(item.form).toLowerCase()}`; }
 
+function mediaSummary(item) {
+  const playable = item.media.find((m) => TIME_KINDS.includes(m.type));
+  if (playable) return playable.duration ? ` · ${formatDuration(playable.duration)}` : "";
+  return item.media.length ? ` · ${item.media.length} image${item.media.length === 1 ? "" : "s"}` : "";
+}
+
 function queueButton(item, i) {
   // Only a picture can preview inside the button (a player there would nest controls).
   const thumb = (item.media || []).find((m) => (m.type || "image") === "image");
@@ -130,7 +139,7 @@ function queueButton(item, i) {
     el("span", { class: "qi-title" },
       item.at_risk ? [el("span", { class: "risk-flag", text: "May be at risk" }), " "] : null,
       titleOf(item)),
-    el("span", { class: "qi-meta", text: `${kindLabel(item.kind)} · ${formLabel(item.form)} · received ${formatDate(item.received_on)}${item.media.length ? ` · ${item.media.length} image${item.media.length === 1 ? "" : "s"}` : ""}` }),
+    el("span", { class: "qi-meta", text: `${kindLabel(item.kind)} · ${formLabel(item.form)} · received ${formatDate(item.received_on)}${mediaSummary(item)}` }),
     thumb ? mediaElement(thumb, "thumb") : null,
     item.body ? el("span", { class: "qi-meta", text: excerpt(item.body) }) : null);
   const img = button.querySelector("img");
@@ -205,7 +214,10 @@ function renderDetail() {
   const region = el("select", {});
   options(region, [["", "Not given"], ...(meta ? meta.regions.map((r) => [r.code, r.name]) : [])], item.region || "");
 
-  const figures = item.media.map((m, i) => {
+  const timed = TIME_KINDS.includes(item.kind);
+  const images = item.media.filter((m) => (m.type || "image") === "image");
+  const playable = item.media.find((m) => TIME_KINDS.includes(m.type));
+  const figures = images.map((m, i) => {
     const alt = el("textarea", { rows: "3", "data-media": m.id });
     alt.value = m.alt_text || "";
     return el("figure", {},
@@ -213,6 +225,33 @@ function renderDetail() {
       field(`alt-${m.id}`, `Description of image ${i + 1} (alt text)`, alt,
         "What matters in the picture, for people who cannot see it. Needed before approving."));
   });
+  let timedParts = [];
+  if (timed) {
+    // Pending sound and video play here (moderators may fetch them); metadata only until played.
+    const transcript = el("textarea", { rows: "6" });
+    transcript.value = item.transcript || "";
+    const video = playable && playable.type === "video";
+    let description = null;
+    if (video) {
+      const alt = el("textarea", { rows: "3", "data-media": playable.id });
+      alt.value = playable.alt_text || "";
+      description = field(`alt-${playable.id}`, "Description of the video (what is shown)", alt,
+        "What can be seen, for people who cannot see it.");
+    }
+    timedParts = [
+      el("h3", { text: video ? "Video" : "Sound" }),
+      playable ? el("figure", {}, mediaElement(playable, "display", { title: titleOf(item), preload: "metadata" }))
+        : el("p", { class: "muted", text: "There is nothing to play: the file was not kept." }),
+      el("p", { class: "hint", id: "described-rule", text: video
+        ? "Approving needs a transcript or a description of the video, for people who cannot hear or see it."
+        : "Approving needs a transcript, for people who cannot hear it." }),
+      field("edit-transcript", video ? "Transcript (what is said)" : "Transcript (what is said or sung)", transcript,
+        "Correct it or write it while you listen. Line breaks are kept."),
+      description,
+    ];
+    transcript.setAttribute("aria-describedby", "described-rule edit-transcript-hint");
+  }
+  const undecidable = UNDECIDABLE.includes(item.status);
   const note = el("textarea", { rows: "2", class: "short" });
   const reason = el("textarea", { rows: "3" });
   const rejectPanel = el("div", { class: "notice error", id: "reject-panel", hidden: true },
@@ -238,8 +277,15 @@ function renderDetail() {
       item.display_name ? `credited as “${item.display_name}”` : "anonymous",
       `licence: ${item.licence}`, `status: ${STATUS_WORDS[item.status] || item.status}`].join(" · ") }),
     item.contact_email ? el("p", { class: "item-meta" }, "Contact email: ", el("a", { href: `mailto:${item.contact_email}`, text: item.contact_email })) : null,
-    item.public_reason ? el("p", { class: "item-meta", text: `Reason given: ${item.public_reason}` }) : null,
-    item.body ? el("div", { class: "piece-body", text: item.body }) : el("p", { class: "muted", text: "No text." }),
+    item.status === "processing" ? el("div", { class: "notice", id: "processing-notice" }, el("p", {},
+      el("strong", { text: "Still being processed. " }),
+      "Its file is being made playable; it can be decided once that has finished. You can correct the details meanwhile.")) : null,
+    item.status === "failed" ? el("div", { class: "notice error", id: "failure-notice" },
+      el("p", {}, el("strong", { text: "Processing failed. " }), item.failure_reason || "No reason was recorded."),
+      el("p", { text: "Its files have been erased and it cannot be published. The contributor sees a kind sentence on their receipt." })) : null,
+    item.public_reason && item.status !== "failed" ? el("p", { class: "item-meta", text: `Reason given: ${item.public_reason}` }) : null,
+    item.body ? el("div", { class: "piece-body", text: item.body }) : el("p", { class: "muted", text: timed ? "No words with it." : "No text." }),
+    ...timedParts,
     figures.length ? el("h3", { text: `Images (${figures.length})` }) : null,
     ...figures,
     el("h3", { text: "Details" }),
@@ -251,7 +297,7 @@ function renderDetail() {
       field("edit-warning", "Content warning", warning, "Leave empty for none.")),
     el("div", { class: "actions" },
       el("button", { type: "button", class: "secondary", id: "save-edits", onclick: () => saveEdits(true) }, "Save changes")),
-    el("div", { class: "decision-bar" },
+    undecidable ? el("div", { id: "detail-error", class: "notice error", hidden: true, tabindex: "-1" }) : el("div", { class: "decision-bar" },
       field("decision-note", "Private note for moderators (optional)", note),
       el("div", { class: "actions" },
         el("button", { type: "button", id: "approve", "aria-keyshortcuts": shortcutsOn && "a", onclick: () => decide("approve") },
@@ -317,10 +363,19 @@ function edits() {
   const tags = val("edit-tags").split(",").map((t) => t.trim()).filter(Boolean);
   if (tags.join(",") !== item.tags.join(",")) change.tags = tags;
   if ((val("edit-warning").trim() || null) !== (item.content_warning || null)) change.content_warning = val("edit-warning").trim() || null;
+  // Descriptions: every image, and a video (sound's description is its transcript).
   const media = item.media
-    .map((m) => ({ id: m.id, alt_text: $(`alt-${m.id}`).value.trim() || null }))
-    .filter((m, i) => m.alt_text !== (item.media[i].alt_text || null));
+    .filter((m) => $(`alt-${m.id}`))
+    .map((m) => ({ id: m.id, alt_text: $(`alt-${m.id}`).value.trim() || null, before: m.alt_text || null }))
+    .filter((m) => m.alt_text !== m.before)
+    .map(({ id, alt_text: alt }) => ({ id, alt_text: alt }));
   if (media.length) change.media = media;
+  const transcript = $("edit-transcript");
+  if (transcript) {
+    // Line breaks inside are kept; blank counts as none.
+    const value = transcript.value.trim() || null;
+    if (value !== ((item.transcript || "").trim() || null)) change.transcript = value;
+  }
   return change;
 }
 
@@ -399,11 +454,31 @@ async function decide(action) {
   const item = items[index];
   if (!item || busy) return;
   $("detail-error").hidden = true;
+  if (UNDECIDABLE.includes(item.status)) {
+    showDetailError(item.status === "processing"
+      ? "It is still being processed. It can be decided once its file is ready."
+      : "Its file could not be processed, so there is nothing to publish.");
+    return;
+  }
+  const then = shortcutsOn ? ". Then press Esc and a." : ", then approve it again.";
   if (action === "approve") {
-    const missing = item.media.find((m) => !$(`alt-${m.id}`).value.trim());
+    const missing = item.media.find((m) => (m.type || "image") === "image" && !$(`alt-${m.id}`).value.trim());
     if (missing) {
-      showDetailError(`Add a description to every image before approving it${shortcutsOn ? ". Then press Esc and a." : ", then approve it again."}`, `alt-${missing.id}`);
+      showDetailError(`Add a description to every image before approving it${then}`, `alt-${missing.id}`);
       return;
+    }
+    const playable = item.media.find((m) => TIME_KINDS.includes(m.type));
+    const transcript = $("edit-transcript");
+    if (playable && transcript && !transcript.value.trim()) {
+      const description = $(`alt-${playable.id}`);
+      if (playable.type === "audio") {
+        showDetailError(`Add a transcript of the sound before approving it${then}`, "edit-transcript");
+        return;
+      }
+      if (!description || !description.value.trim()) {
+        showDetailError(`Add a transcript or a description of the video before approving it${then}`, "edit-transcript");
+        return;
+      }
     }
   }
   const reason = $("public-reason").value.trim();
@@ -435,6 +510,8 @@ async function decide(action) {
     if (err.code === "alt_text_required") {
       const missing = items[index].media.find((m) => !m.alt_text);
       showDetailError(err.detail, missing ? `alt-${missing.id}` : null);
+    } else if (err.code === "transcript_required") {
+      showDetailError(err.detail, $("edit-transcript") ? "edit-transcript" : null);
     } else if (err instanceof ApiError) {
       await handleConflict(err);
     }

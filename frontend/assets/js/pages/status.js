@@ -13,7 +13,9 @@ const withdrawn = document.getElementById("withdrawn");
 let code = null;
 
 const STATES = {
-  processing: ["We are still preparing your files.", "We are still getting your files ready."],
+  processing: ["We are processing your file. Once it is ready, a moderator will look at it. This usually takes a few minutes; check again later.",
+    "We are getting your file ready. Then a person will look at it. Check again later."],
+  failed: ["We could not use the file you sent, so it has not been kept.", "Something went wrong with your file. It was not kept."],
   pending: ["It is waiting for a moderator to read it.", "It is waiting. A person will read it soon."],
   held: ["A moderator is taking a little longer to decide about it.", "A person needs more time to decide."],
   approved: ["It is in the scrapbook.", "It is on the website now."],
@@ -47,7 +49,9 @@ function render(info, meta) {
   resultBody.replaceChildren(...[
     el("p", { class: "muted", text: what }),
     el("p", { class: "lead" }, el("strong", {}, el("span", { class: "std", text: std }), el("span", { class: "easy", text: easy }))),
-    info.public_reason ? el("p", {}, el("strong", { text: "The moderator said: " }), info.public_reason) : null,
+    // A failed file's reason is the site's own kind sentence, not a moderator's words.
+    info.public_reason ? el("p", {}, info.status === "failed" ? null : el("strong", { text: "The moderator said: " }), info.public_reason) : null,
+    info.status === "failed" ? el("p", {}, el("a", { href: "/contribute", text: "Try again with another file" })) : null,
     safeUrl(info.public_url) ? el("p", {}, el("a", { href: safeUrl(info.public_url), text: "See it in the scrapbook" })) : null,
     careNotice(info.support, meta && meta.not_a_crisis_service),
   ].filter(Boolean));
