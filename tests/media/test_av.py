@@ -1,0 +1,437 @@
+"""probe and process on real audio and video made by PyAV (tests/av_samples.py): what they
+recognise and refuse, the limits, and that nothing of who or where survives in the outputs."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import cast
+
+import av
+import pytest
+from av.sidedata.sidedata import SideData
+from av.sidedata.sidedata import Type as SideDataType
+
+from scrapbook.contributions.vocabulary import Kind
+from scrapbook.core.config import Settings
+from scrapbook.core.errors import InvalidInput, ScrapbookError, TooLarge, UnsupportedMedia
+from scrapbook.media.av import (
+    AUDIO_TYPE,
+    OPUS_TYPE,
+    VIDEO_TYPE,
+    MediaFailed,
+    ProcessedAV,
+    probe,
+    process,
+)
+from tests import av_samples as samples
+
+Sample = Callable[[Path], Path]
+
+# Tags an output may still show, all written by the format itself, none from the upload:
+# MP4's file-type box (brand names) and the "undetermined" language code every MP4 track
+# header must hold; WebM's WritingApp (a required element, "Lavf" with no version under
+# bitexact) and each track's DURATION tag (the length, which we publish anyway).
+ALLOWED_CONTAINER_TAGS = {
+    "mp4": {"major_brand", "minor_version", "compatible_brands"},
+    "webm": {"encoder"},
+}
+ALLOWED_STREAM_TAGS = {"mp4": {"language"}, "webm": {"DURATION"}}
+# Version strings of FFmpeg, its AAC encoder and x264 (written into SEI units).
+ENCODER_STRINGS = (b"Lavf", b"Lavc", b"x264", b"VideoHandler", b"SoundHandler")
+
+
+@pytest.fixture
+def settings() -> Settings:
+    return Settings(environment="test")
+
+
+def limits(**overrides: float) -> Settings:
+    return Settings(environment="test", **overrides)  # type: ignore[arg-type]
+
+
+def container_kind(path: Path) -> str:
+    return "webm" if path.suffix == ".webm" else "mp4"
+
+
+def assert_clean(path: Path, source: Path | None = None) -> None:
+    """No tag beyond the format's own, no secret string anywhere in the bytes, and for MP4
+    the index (moov) before the media data (faststart) and no metadata items."""
+    data = path.read_bytes()
+    if source is not None:
+        found = source.read_bytes()
+        assert any(secret in found for secret in samples.SECRETS)  # the test can fail
+    for secret in samples.SECRETS:
+        assert secret not in data, secret
+    kind = container_kind(path)
+    with av.open(str(path)) as container:
+        assert set(container.metadata) <= ALLOWED_CONTAINER_TAGS[kind], container.metadata
+        for stream in container.streams:
+            assert set(stream.metadata) <= ALLOWED_STREAM_TAGS[kind], stream.metadata
+            assert stream.metadata.get("language", "und") == "und"
+        if kind == "webm":
+            assert container.metadata.get("encoder", "Lavf") == "Lavf"
+        assert container.chapters() == []
+    if kind == "mp4":
+        assert 0 < data.find(b"moov") < data.find(b"mdat")
+        # The muxer always writes an iTunes item list; it must be empty (an 8-byte box).
+        at = data.find(b"ilst")
+        assert at == -1 or data[at - 4 : at] == b"\0\0\0\x08"
+
+
+def assert_poster(result: ProcessedAV) -> None:
+    names = {d.name for d in result.poster.derivatives}
+    assert names == {"display", "thumb"}
+    assert all(d.content_type == "image/webp" and d.data for d in result.poster.derivatives)
+    assert len(result.poster.blurhash) >= 6
+
+
+def streams_of(path: Path) -> list[tuple[str, str | None]]:
+    with av.open(str(path)) as container:
+        return [(s.type, s.codec_context.name if s.codec_context else None)
+                for s in container.streams]
+
+
+def first_frame(path: Path) -> av.VideoFrame:
+    with av.open(str(path)) as container:
+        return next(container.decode(video=0))
+
+
+def refused(path: Path, settings: Settings, kind: Kind) -> ScrapbookError:
+    with pytest.raises(ScrapbookError) as caught:
+        probe(path, settings, kind)
+    return caught.value
+
+
+# Recognising --------------------------------------------------------------------------------
+
+AUDIO = [
+    (samples.mp3_tagged, "mp3", "mp3"),
+    (samples.m4a_aac, "m4a", "aac"),
+    (samples.wav_pcm, "wav", "pcm_s16le"),
+    (samples.flac_tagged, "flac", "flac"),
+    (samples.ogg_vorbis, "ogg", "vorbis"),
+    (samples.ogg_opus, "ogg", "opus"),
+    (samples.webm_opus_recording, "webm", "opus"),
+]
+
+
+@pytest.mark.parametrize(("make", "container", "codec"), AUDIO)
+def test_probe_recognises_audio(
+    make: Sample, container: str, codec: str, tmp_path: Path, settings: Settings
+) -> None:
+    found = probe(make(tmp_path), settings, Kind.audio)
+    assert (found.kind, found.container, found.audio_codec) == (Kind.audio, container, codec)
+    assert found.video_codec is found.width is found.height is found.fps is None
+    assert found.duration == pytest.approx(1.0, abs=0.05)
+
+
+VIDEO = [
+    (samples.mp4_phone, "mp4", "h264", "aac"),
+    (samples.mov_hevc, "mov", "hevc", "aac"),
+    (samples.webm_vp8_recording, "webm", "vp8", "opus"),
+    (samples.webm_vp9, "webm", "vp9", "opus"),
+    (samples.webm_av1, "webm", "av1", "opus"),
+    (samples.mp4_vp9_opus, "mp4", "vp9", "opus"),
+    (samples.gp3, "3gp", "h264", "aac"),
+]
+
+
+@pytest.mark.parametrize(("make", "container", "video_codec", "audio_codec"), VIDEO)
+def test_probe_recognises_video(
+    make: Sample, container: str, video_codec: str, audio_codec: str, tmp_path: Path,
+    settings: Settings,
+) -> None:
+    found = probe(make(tmp_path), settings, Kind.video)
+    assert (found.kind, found.container) == (Kind.video, container)
+    assert (found.video_codec, found.audio_codec) == (video_codec, audio_codec)
+    assert (found.width, found.height, found.fps, found.rotation) == (160, 120, 25.0, 0)
+    assert found.pix_fmt == "yuv420p"
+    assert found.duration == pytest.approx(1.0, abs=0.05)
+
+
+def test_recorded_webm_duration_is_measured(tmp_path: Path, settings: Settings) -> None:
+    path = samples.webm_vp8_recording(tmp_path, seconds=2.0)
+    with av.open(str(path)) as container:
+        assert container.duration is None  # what MediaRecorder writes: no length at all
+    assert probe(path, settings, Kind.video).duration == pytest.approx(2.0, abs=0.05)
+
+
+def test_probe_reads_the_display_matrix(tmp_path: Path, settings: Settings) -> None:
+    found = probe(samples.mp4_rotated(tmp_path), settings, Kind.video)
+    assert (found.width, found.height, found.rotation) == (160, 120, 90)
+
+
+# Refusing -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("make", "kind", "code"),
+    [
+        (samples.zip_named_mp4, Kind.video, "unsupported_type"),
+        (samples.png_image, Kind.video, "unsupported_type"),
+        (samples.text_file, Kind.audio, "unsupported_type"),  # an HLS playlist named .mp3
+        (samples.mp4_data_only, Kind.video, "no_usable_stream"),
+        (samples.mp4_data_only, Kind.audio, "no_usable_stream"),
+    ],
+)
+def test_not_media_is_415(
+    make: Sample, kind: Kind, code: str, tmp_path: Path, settings: Settings
+) -> None:
+    error = refused(make(tmp_path), settings, kind)
+    assert isinstance(error, UnsupportedMedia) and error.status_code == 415
+    assert error.code == code
+
+
+def test_video_sent_as_sound_and_sound_as_video_are_415(tmp_path: Path, settings: Settings) -> None:
+    error = refused(samples.mp4_phone(tmp_path), settings, Kind.audio)
+    assert isinstance(error, UnsupportedMedia) and "choose Video" in error.detail
+    error = refused(samples.wav_pcm(tmp_path), settings, Kind.video)
+    assert isinstance(error, UnsupportedMedia) and "choose Sound" in error.detail
+
+
+def test_cover_art_is_not_pictures(tmp_path: Path, settings: Settings) -> None:
+    assert probe(samples.mp3_tagged(tmp_path), settings, Kind.audio).kind is Kind.audio
+    error = refused(samples.mp3_tagged(tmp_path), settings, Kind.video)
+    assert "choose Sound" in error.detail
+
+
+@pytest.mark.parametrize(
+    ("make", "kind", "words"),
+    [
+        (samples.wav_500_channels, Kind.audio, "at most 8 sound channels; this one declares 500"),
+        (samples.wav_20_hours, Kind.audio, "at most 15 minutes long; this one declares 20 hours"),
+        (samples.webm_zero_frames, Kind.video, "cannot be read"),
+        (lambda tmp: samples.truncated(samples.mp4_phone(tmp)), Kind.video, "incomplete"),
+        (lambda tmp: samples.truncated(samples.wav_pcm(tmp)), Kind.audio, "incomplete"),
+    ],
+    ids=["500-channels", "20-hour-header", "zero-frames", "truncated-mp4", "truncated-wav"],
+)
+def test_bad_files_are_422_from_probe(
+    make: Sample, kind: Kind, words: str, tmp_path: Path, settings: Settings
+) -> None:
+    error = refused(make(tmp_path), settings, kind)
+    assert isinstance(error, InvalidInput) and error.status_code == 422
+    assert words in error.detail
+
+
+def test_empty_file_is_422(tmp_path: Path, settings: Settings) -> None:
+    path = tmp_path / "empty.mp4"
+    path.write_bytes(b"")
+    assert refused(path, settings, Kind.video).code == "empty_file"
+
+
+@pytest.mark.parametrize(
+    ("make", "kind"),
+    [
+        (samples.mp3_tagged, Kind.audio),
+        (samples.flac_tagged, Kind.audio),
+        (samples.m4a_aac, Kind.audio),
+        (samples.ogg_opus, Kind.audio),
+        (lambda tmp: samples.mp4_phone(tmp, faststart=True), Kind.video),
+        (samples.mov_hevc, Kind.video),
+        (samples.webm_vp9, Kind.video),
+    ],
+    ids=["mp3", "flac", "m4a", "ogg", "mp4-faststart", "mov", "webm"],
+)
+def test_truncated_files_are_refused_or_fail(
+    make: Sample, kind: Kind, tmp_path: Path, settings: Settings
+) -> None:
+    """Cut in half: a clean 4xx before anything is stored, or MediaFailed while decoding."""
+    path = samples.truncated(make(tmp_path))
+    try:
+        probe(path, settings, kind)
+    except (InvalidInput, UnsupportedMedia) as exc:
+        assert exc.status_code in (415, 422)
+        return
+    with pytest.raises(MediaFailed) as caught:
+        process(path, tmp_path / "out", settings, kind)
+    assert caught.value.reason.endswith(".")
+    assert not list((tmp_path / "out").iterdir())  # nothing half-made is left
+
+
+# Limits -------------------------------------------------------------------------------------
+
+
+def test_bytes_over_the_limit_are_413(tmp_path: Path) -> None:
+    error = refused(samples.wav_pcm(tmp_path), limits(audio_bytes_max=100_000), Kind.audio)
+    assert isinstance(error, TooLarge) and error.status_code == 413
+    assert error.detail == "Sound files may be at most 0.1 MB; this one is 0.18 MB."
+    error = refused(samples.mp4_phone(tmp_path), limits(video_bytes_max=10_000), Kind.video)
+    assert isinstance(error, TooLarge) and "Videos may be at most 0.01 MB" in error.detail
+
+
+def test_duration_over_the_limit_is_422(tmp_path: Path) -> None:
+    error = refused(samples.flac_tagged(tmp_path), limits(audio_seconds_max=0.5), Kind.audio)
+    assert isinstance(error, InvalidInput) and error.code == "too_long"
+    assert error.detail == "Sound files may be at most 0.5 seconds long; this one is 1 second."
+    error = refused(samples.mp4_phone(tmp_path), limits(video_seconds_max=0.5), Kind.video)
+    assert "Videos may be at most 0.5 seconds long" in error.detail
+
+
+def test_measured_duration_over_the_limit_is_422(tmp_path: Path) -> None:
+    path = samples.webm_opus_recording(tmp_path, seconds=2.0)
+    error = refused(path, limits(audio_seconds_max=1), Kind.audio)
+    assert "at most 1 second long" in error.detail
+
+
+def test_frame_size_over_the_limit_is_422_either_way_up(tmp_path: Path) -> None:
+    small = limits(video_long_edge_max=120, video_short_edge_max=90)
+    error = refused(samples.mp4_phone(tmp_path), small, Kind.video)
+    assert isinstance(error, InvalidInput) and error.code == "too_many_pixels"
+    assert error.detail == (
+        "Videos may be at most 120×90 pixels (either way up); this one is 160×120."
+    )
+    fits = limits(video_long_edge_max=160, video_short_edge_max=120)
+    assert probe(samples.portrait_pixels(tmp_path), fits, Kind.video).height == 160
+    assert probe(samples.mp4_phone(tmp_path), fits, Kind.video).width == 160
+
+
+def test_frame_rate_over_the_limit_is_422(tmp_path: Path) -> None:
+    error = refused(samples.mp4_phone(tmp_path), limits(video_fps_max=24), Kind.video)
+    assert error.detail == "Videos may have at most 24 frames per second; this one has 25."
+
+
+@pytest.mark.parametrize("video", [True, False], ids=["video", "audio"])
+def test_a_header_that_lies_about_length_fails_while_decoding(
+    video: bool, tmp_path: Path
+) -> None:
+    """The header says half a second, so probe lets it through; decoding stops past the
+    limit instead of running on through whatever the file really holds."""
+    path = samples.lying_webm(tmp_path, video=video, seconds=3.0, declared=0.5)
+    settings = limits(video_seconds_max=1, audio_seconds_max=1)
+    kind = Kind.video if video else Kind.audio
+    assert probe(path, settings, kind).duration == pytest.approx(0.5)
+    with pytest.raises(MediaFailed) as caught:
+        process(path, tmp_path / "out", settings, kind)
+    assert "at most 1 second long" in caught.value.reason
+    assert not list((tmp_path / "out").iterdir())  # nothing half-made is left
+
+
+# Audio output -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("make", "container", "codec"), AUDIO)
+def test_audio_becomes_clean_aac_and_smaller_opus(
+    make: Sample, container: str, codec: str, tmp_path: Path, settings: Settings
+) -> None:
+    source = make(tmp_path)
+    result = process(source, tmp_path / "out", settings, Kind.audio)
+    assert result.kind is Kind.audio and result.width is result.height is None
+    assert result.duration == pytest.approx(1.0, abs=0.05)
+    assert not result.remuxed
+    files = {f.name: f for f in result.files}
+    assert files["audio"].content_type == AUDIO_TYPE and files["audio"].path.suffix == ".m4a"
+    assert streams_of(files["audio"].path) == [("audio", "aac")]  # no cover art, no data
+    with av.open(str(files["audio"].path)) as out:
+        stream = out.streams.audio[0]
+        assert stream.codec_context.channels <= 2
+        assert stream.codec_context.sample_rate in (44_100, 48_000)
+    if "opus" in files:  # kept only when smaller (a pure tone can cost Opus's VBR more)
+        assert files["opus"].content_type == OPUS_TYPE
+        assert files["opus"].path.stat().st_size < files["audio"].path.stat().st_size
+        assert streams_of(files["opus"].path) == [("audio", "opus")]
+    assert sorted(f.name for f in (tmp_path / "out").iterdir()) == sorted(
+        f.path.name for f in result.files
+    )
+    tagged = source.read_bytes().count(b"secret-title") > 0
+    for f in result.files:
+        assert f.path.parent == tmp_path / "out"
+        assert_clean(f.path, source if tagged else None)
+        assert not any(s in f.path.read_bytes() for s in (b"Lavc", b"SoundHandler"))
+    assert_poster(result)
+    assert result.poster.width > result.poster.height  # a waveform: wide
+
+
+def test_voice_note_gets_a_smaller_opus_copy(tmp_path: Path, settings: Settings) -> None:
+    path = samples.webm_opus_recording(tmp_path, seconds=2.0)
+    result = process(path, tmp_path / "out", settings, Kind.audio)
+    assert [f.name for f in result.files] == ["audio", "opus"]
+    assert result.duration == pytest.approx(2.0, abs=0.05)
+
+
+def test_surround_is_downmixed_to_stereo(tmp_path: Path, settings: Settings) -> None:
+    result = process(samples.surround_flac(tmp_path), tmp_path / "out", settings, Kind.audio)
+    with av.open(str(result.files[0].path)) as out:
+        assert out.streams.audio[0].codec_context.channels == 2
+
+
+# Video output -------------------------------------------------------------------------------
+
+
+def test_plain_h264_aac_is_remuxed_untouched(tmp_path: Path, settings: Settings) -> None:
+    source = samples.mp4_phone(tmp_path, data_track=True)
+    assert b"x264 - core" in source.read_bytes()  # the encoder's SEI, stripped below
+    result = process(source, tmp_path / "out", settings, Kind.video)
+    assert result.remuxed
+    (video,) = result.files
+    assert (video.name, video.content_type) == ("video", VIDEO_TYPE)
+    assert streams_of(video.path) == [("video", "h264"), ("audio", "aac")]  # no data track
+    assert (result.width, result.height) == (160, 120)
+    assert result.duration == pytest.approx(1.0, abs=0.05)
+    # Packets copied, not re-encoded: the decoded pictures are bit for bit the same.
+    before, after = first_frame(source), first_frame(video.path)
+    assert [bytes(p) for p in before.planes] == [bytes(p) for p in after.planes]
+    with av.open(str(source)) as a, av.open(str(video.path)) as b:
+        assert a.streams.video[0].frames == b.streams.video[0].frames == 25
+    assert_clean(video.path, source)
+    assert b"x264" not in video.path.read_bytes()
+    assert_poster(result)
+
+
+TRANSCODED = [
+    samples.mov_hevc,
+    samples.webm_vp8_recording,
+    samples.webm_vp9,
+    samples.webm_av1,
+    samples.mp4_vp9_opus,
+    samples.gp3,
+    samples.mp4_yuv444,
+]
+
+
+@pytest.mark.parametrize("make", TRANSCODED)
+def test_other_video_is_transcoded_to_clean_h264_aac(
+    make: Sample, tmp_path: Path, settings: Settings
+) -> None:
+    source = make(tmp_path)
+    result = process(source, tmp_path / "out", settings, Kind.video)
+    expect_remux = make is samples.gp3  # H.264 + AAC in 3GP is copied too
+    assert result.remuxed is expect_remux
+    (video,) = result.files
+    assert streams_of(video.path) == [("video", "h264"), ("audio", "aac")]
+    with av.open(str(video.path)) as out:
+        assert out.streams.video[0].codec_context.pix_fmt == "yuv420p"
+    assert (result.width, result.height) == (160, 120)
+    assert result.duration == pytest.approx(1.0, abs=0.05)
+    tagged = b"secret-title" in source.read_bytes()
+    assert_clean(video.path, source if tagged else None)
+    if not expect_remux:
+        assert not any(s in video.path.read_bytes() for s in ENCODER_STRINGS)
+    assert_poster(result)
+
+
+def test_portrait_phone_clip_is_turned_upright(tmp_path: Path, settings: Settings) -> None:
+    source = samples.mp4_rotated(tmp_path)
+    assert first_frame(source).rotation == -90  # as an iPhone held upright writes it
+    result = process(source, tmp_path / "out", settings, Kind.video)
+    assert not result.remuxed
+    assert (result.width, result.height) == (120, 160)
+    frame = first_frame(result.files[0].path)
+    sides = cast("Iterable[SideData]", frame.side_data)  # PyAV's stub types it as one item
+    assert frame.rotation == 0
+    assert SideDataType.DISPLAYMATRIX not in {sd.type for sd in sides}
+    # Turned a quarter clockwise: red (top left when stored) is now top right.
+    image = frame.to_image()
+    assert image.size == (120, 160)
+    top_left, top_right = image.getpixel((15, 15)), image.getpixel((105, 15))
+    assert top_left[2] > 200 and top_left[0] < 60  # blue
+    assert top_right[0] > 200 and top_right[2] < 60  # red
+    assert result.poster.height > result.poster.width
+    assert_clean(result.files[0].path, source)
+
+
+def test_transcodes_are_at_most_the_output_edge(tmp_path: Path) -> None:
+    result = process(samples.mov_hevc(tmp_path), tmp_path / "out",
+                     limits(video_output_edge=60), Kind.video)
+    assert (result.width, result.height) == (80, 60)
