@@ -320,6 +320,26 @@ def lying_webm(tmp: Path, *, video: bool, seconds: float = 3.0, declared: float 
     return path
 
 
+def webm_late_sound(tmp: Path) -> Path:
+    """Two seconds of pictures whose sound starts only after the first second."""
+    path = tmp / "late.webm"
+    with av.open(str(path), "w", format="webm") as out:
+        video = cast(VideoStream, out.add_stream(
+            "libvpx", rate=FPS, options={"deadline": "realtime", "cpu-used": "8"}))
+        video.width, video.height, video.pix_fmt = WIDTH, HEIGHT, "yuv420p"
+        audio = cast(AudioStream, out.add_stream("libopus", rate=48000, layout="stereo"))
+        step = 48000 // FPS
+        for index in range(2 * FPS):
+            frame = av.VideoFrame.from_image(pattern(index)).reformat(format="yuv420p")
+            frame.pts, frame.time_base = index, Fraction(1, FPS)
+            out.mux(video.encode(frame))
+            if index >= FPS:
+                out.mux(audio.encode(tone(48000, index * step, step)))
+        out.mux(video.encode(None))
+        out.mux(audio.encode(None))
+    return path
+
+
 def mp4_yuv444(tmp: Path) -> Path:
     """H.264 + AAC but 4:4:4, which many browsers cannot play: must be transcoded."""
     return write_video(tmp / "clip444.mp4", format="mp4", pix_fmt="yuv444p")

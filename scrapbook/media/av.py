@@ -389,19 +389,20 @@ def _open(path: Path, demuxer: str) -> InputContainer:
 
 
 def _pick_video(container: InputContainer) -> VideoStream | None:
-    """The first video stream that is not cover art (an attached picture is not a video)."""
-    for stream in container.streams.video:
-        if not stream.disposition & Disposition.attached_pic:
-            return stream
-    return None
+    """The video stream to keep: not cover art (an attached picture is not a video), one we
+    can decode before any other (a camera's thumbnail track), the default before the rest."""
+    streams = [s for s in container.streams.video if not s.disposition & Disposition.attached_pic]
+    return min(streams, key=lambda s: _preference(s, VIDEO_CODECS), default=None)
 
 
 def _pick_audio(container: InputContainer) -> AudioStream | None:
-    streams = list(container.streams.audio)
-    for stream in streams:
-        if stream.disposition & Disposition.default:
-            return stream
-    return streams[0] if streams else None
+    return min(container.streams.audio, key=lambda s: _preference(s, AUDIO_CODECS), default=None)
+
+
+def _preference(stream: Stream, codecs: frozenset[str]) -> tuple[bool, bool, int]:
+    codec = _codec_name(stream) or ""
+    usable = codec in codecs or (stream.type == "audio" and codec.startswith("pcm_"))
+    return (not usable, not stream.disposition & Disposition.default, stream.index)
 
 
 def _codec_name(stream: Stream) -> str | None:
@@ -633,12 +634,21 @@ class _AudioEncoder:
     ) -> None:
         self.rate, self.layout, self.outputs, self.peaks = rate, layout, outputs, peaks
         self.samples = 0
+        self._begun = False
         self._resampler: AudioResampler | None = None
         self._shape: tuple[str, str, int] | None = None
 
     @property
     def seconds(self) -> float:
         return self.samples / self.rate
+
+    def begin_at(self, seconds: float) -> None:
+        """Keep sound that starts after the pictures in step with them (a gap, not a shift).
+        Only the first call counts."""
+        if not self._begun:
+            self._begun = True
+            if seconds > 0.02:
+                self.samples = round(seconds * self.rate)
 
     def feed(self, frame: AudioFrame) -> None:
         shape = (frame.format.name, frame.layout.name, frame.sample_rate)
@@ -876,6 +886,7 @@ def _transcode(path: Path, dest: Path, settings: Settings, found: _Inspection) -
         poster: Image.Image | None = None
         poster_at = min(_POSTER_SECONDS, (probe_.duration or 0) / 10)
         last_pts = -1
+        step = max(1, round(1 / (rate * time_base)))  # one frame, for frames without a time
 
         def write(packets: list[Packet]) -> None:
             for packet in packets:
@@ -889,7 +900,7 @@ def _transcode(path: Path, dest: Path, settings: Settings, found: _Inspection) -
                     seconds = frame.time - start if frame.time is not None else None
                     clock.tick(seconds)
                     upright = shaper(frame)
-                    pts = round(seconds / time_base) if seconds is not None else last_pts + 1
+                    pts = round(seconds / time_base) if seconds is not None else last_pts + step
                     pts = max(pts, last_pts + 1)
                     last_pts = pts
                     upright.pts, upright.time_base = pts, time_base
@@ -897,6 +908,8 @@ def _transcode(path: Path, dest: Path, settings: Settings, found: _Inspection) -
                         poster = upright.to_image()
                     write(video_out.encode(upright))
                 elif encoder is not None and isinstance(frame, AudioFrame):
+                    if frame.time is not None:
+                        encoder.begin_at(frame.time - start)  # sound that starts late
                     encoder.feed(frame)
                     if encoder.seconds > _past(settings.video_seconds_max):
                         raise MediaFailed(_ran_past(settings.video_seconds_max, Kind.video))

@@ -431,6 +431,14 @@ def test_portrait_phone_clip_is_turned_upright(tmp_path: Path, settings: Setting
     assert_clean(result.files[0].path, source)
 
 
+def test_sound_that_starts_late_stays_in_step(tmp_path: Path, settings: Settings) -> None:
+    result = process(samples.webm_late_sound(tmp_path), tmp_path / "out", settings, Kind.video)
+    assert result.duration == pytest.approx(2.0, abs=0.05)
+    with av.open(str(result.files[0].path)) as out:
+        first_sound = next(out.decode(audio=0)).time
+    assert first_sound == pytest.approx(1.0, abs=0.05)
+
+
 def test_transcodes_are_at_most_the_output_edge(tmp_path: Path) -> None:
     result = process(samples.mov_hevc(tmp_path), tmp_path / "out",
                      limits(video_output_edge=60), Kind.video)
