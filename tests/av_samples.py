@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import math
+import os
 import struct
 import zipfile
 from array import array
@@ -282,8 +283,15 @@ def webm_vp9(tmp: Path) -> Path:
 
 def webm_av1(tmp: Path) -> Path:
     # libsvtav1 ships in PyAV's FFmpeg (libaom and rav1e do not); preset 12 is its fastest.
+    os.environ.setdefault("SVT_LOG", "1")  # errors only: SVT-AV1 prints a banner otherwise
     return write_video(tmp / "clip-av1.webm", format="webm", codec="libsvtav1",
                        audio_codec="libopus", tags=TAGS, options={"preset": "12"})
+
+
+def mp4_recording(tmp: Path) -> Path:
+    """What Safari's MediaRecorder makes: H.264 + AAC in fragmented MP4 (no index up front)."""
+    return write_video(tmp / "recording-safari.mp4", format="mp4", tags=TAGS,
+                       container_options={"movflags": "frag_keyframe+empty_moov+default_base_moof"})
 
 
 def mp4_vp9_opus(tmp: Path) -> Path:

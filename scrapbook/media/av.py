@@ -53,7 +53,7 @@ VIDEO_TYPE = "video/mp4"
 _OPEN_OPTIONS = {
     "probesize": str(10_000_000),
     "analyzeduration": str(10_000_000),  # microseconds
-    "max_streams": "16",
+    "max_streams": "32",
     "protocol_whitelist": "file",
     "enable_drefs": "0",
 }
