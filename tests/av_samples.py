@@ -252,11 +252,12 @@ def mp4_phone(tmp: Path, *, faststart: bool = False, data_track: bool = False) -
                        container_options={"movflags": flags}, data_track=data_track)
 
 
-def mp4_rotated(tmp: Path) -> Path:
+def mp4_rotated(tmp: Path, rotation: int = -90) -> Path:
     """A portrait phone clip: landscape pixels with a display matrix turning them upright.
 
-    -90 here is what an iPhone held upright writes (ffprobe reports "rotation of -90")."""
-    return write_video(tmp / "portrait.mp4", format="mp4", rotation=-90, tags=PHONE_TAGS,
+    -90 (counter-clockwise, as FFmpeg counts) is what an iPhone held upright writes: ffprobe
+    reports "rotation of -90", and the pictures are to be turned a quarter clockwise."""
+    return write_video(tmp / "portrait.mp4", format="mp4", rotation=rotation, tags=PHONE_TAGS,
                        container_options={"movflags": "use_metadata_tags"})
 
 

@@ -883,7 +883,8 @@ def _transcode(path: Path, dest: Path, settings: Settings, found: _Inspection) -
         sei = av.BitStreamFilterContext(_STRIP_SEI, "h264")
         clock = _Clock(settings)
         start = (source.start_time or 0) / 1_000_000
-        poster: Image.Image | None = None
+        poster: Image.Image | None = None  # the frame at poster_at...
+        first: Image.Image | None = None  # ...or the first, if the clip ends sooner
         poster_at = min(_POSTER_SECONDS, (probe_.duration or 0) / 10)
         last_pts = -1
         step = max(1, round(1 / (rate * time_base)))  # one frame, for frames without a time
@@ -904,6 +905,8 @@ def _transcode(path: Path, dest: Path, settings: Settings, found: _Inspection) -
                     pts = max(pts, last_pts + 1)
                     last_pts = pts
                     upright.pts, upright.time_base = pts, time_base
+                    if first is None:
+                        first = upright.to_image()
                     if poster is None and (seconds or 0) >= poster_at:
                         poster = upright.to_image()
                     write(video_out.encode(upright))
@@ -919,6 +922,7 @@ def _transcode(path: Path, dest: Path, settings: Settings, found: _Inspection) -
             _mux(out, clean, video_out, time_base)
         if encoder is not None:
             encoder.finish()
+    poster = poster or first
     if poster is None:
         raise MediaFailed("The video has no pictures in it that we could decode.")
     return poster

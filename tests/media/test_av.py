@@ -425,14 +425,34 @@ def test_portrait_phone_clip_is_turned_upright(tmp_path: Path, settings: Setting
     sides = cast("Iterable[SideData]", frame.side_data)  # PyAV's stub types it as one item
     assert frame.rotation == 0
     assert SideDataType.DISPLAYMATRIX not in {sd.type for sd in sides}
-    # Turned a quarter clockwise: red (top left when stored) is now top right.
-    image = frame.to_image()
-    assert image.size == (120, 160)
-    top_left, top_right = image.getpixel((15, 15)), image.getpixel((105, 15))
-    assert top_left[2] > 200 and top_left[0] < 60  # blue
-    assert top_right[0] > 200 and top_right[2] < 60  # red
     assert result.poster.height > result.poster.width
     assert_clean(result.files[0].path, source)
+
+
+RED, BLUE = (255, 0, 0), (0, 0, 255)
+
+
+@pytest.mark.parametrize(
+    ("rotation", "turn", "size", "top_left", "top_right"),
+    [
+        (-90, 90, (120, 160), BLUE, RED),  # a quarter clockwise: red top left -> top right
+        (90, 270, (120, 160), (0, 200, 0), (255, 255, 255)),  # anticlockwise: red -> bottom
+        (180, 180, (160, 120), (255, 255, 255), (0, 0, 255)),  # upside down
+    ],
+)
+def test_every_display_matrix_turn_is_applied_to_the_pixels(
+    rotation: int, turn: int, size: tuple[int, int], top_left: tuple[int, int, int],
+    top_right: tuple[int, int, int], tmp_path: Path, settings: Settings,
+) -> None:
+    source = samples.mp4_rotated(tmp_path, rotation)
+    assert probe(source, settings, Kind.video).rotation == turn
+    result = process(source, tmp_path / "out", settings, Kind.video)
+    image = first_frame(result.files[0].path).to_image()
+    assert image.size == size == (result.width, result.height)
+    corners = image.getpixel((12, 12)), image.getpixel((image.width - 12, 12))
+    for got, want in zip(corners, (top_left, top_right), strict=True):
+        assert isinstance(got, tuple)
+        assert all(abs(g - w) < 50 for g, w in zip(got, want, strict=False)), (got, want)
 
 
 def test_sound_that_starts_late_stays_in_step(tmp_path: Path, settings: Settings) -> None:
