@@ -54,7 +54,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if settings.worker_threads > 0:
             jobs: MediaJobs = app.state.jobs
             runner = Runner(jobs.huey, app.state.engine, settings, jobs.sweep)
-            runner.start(settings.worker_threads)
+            await asyncio.to_thread(runner.start, settings.worker_threads)
         try:
             yield
         finally:

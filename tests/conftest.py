@@ -20,11 +20,13 @@ from scrapbook.core.db import make_engine, transaction
 from scrapbook.main import create_app
 from scrapbook.moderation.auth import add_moderator
 
+pytest_plugins = ["tests.s3server"]  # a real S3-compatible server on loopback (moto)
+
 PG_URL = os.environ.get("SCRAPBOOK_TEST_DATABASE_URL")
 BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
 PASSWORD = "correct horse battery staple"
-TABLES = ["upload", "job_lock", "contribution_search", "audit_event", "media_variant", "media_asset",
-          "contribution_tag", "contribution", "moderator_session", "moderator",
+TABLES = ["upload", "job_lock", "contribution_search", "audit_event", "media_variant",
+          "media_asset", "contribution_tag", "contribution", "moderator_session", "moderator",
           # the support directory (children before parents)
           "attribute", "schedule", "phone", "contact", "service_area", "service_at_location",
           "accessibility", "address", "location", "service", "organization", "taxonomy_term",

@@ -88,6 +88,8 @@ class Runner:
         self._sweeper: threading.Thread | None = None
 
     def start(self, threads: int) -> None:
+        # On start every instance sweeps once, before taking jobs: it finds what a crash left.
+        self._sweep_once()
         self._consumer = _ThreadConsumer(
             self.huey, workers=threads, periodic=False, initial_delay=0.05, max_delay=1.0,
             check_worker_health=False,
@@ -97,17 +99,17 @@ class Runner:
                                          daemon=True)
         self._sweeper.start()
 
+    def _sweep_once(self) -> None:
+        try:
+            self.sweep()
+        except Exception:  # a sweep must never stop the worker; the next one retries
+            log.exception("periodic sweep failed")
+
     def _sweep_loop(self) -> None:
-        first = True
-        while not self._stop.is_set():
-            # On start every instance sweeps (it finds what a crash left); then one at a time.
-            if first or take_lock(self.engine, "sweep", self.settings.sweep_seconds * 0.9):
-                try:
-                    self.sweep()
-                except Exception:  # a sweep must never kill the thread; the next one retries
-                    log.exception("periodic sweep failed")
-            first = False
-            self._stop.wait(self.settings.sweep_seconds)
+        # Then one instance at a time, every sweep_seconds.
+        while not self._stop.wait(self.settings.sweep_seconds):
+            if take_lock(self.engine, "sweep", self.settings.sweep_seconds * 0.9):
+                self._sweep_once()
 
     def stop(self) -> None:
         self._stop.set()

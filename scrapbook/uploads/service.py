@@ -52,7 +52,8 @@ def expiry_after(now: dt.datetime, hours: int) -> dt.datetime:
 
 def expires_at(upload: Upload) -> dt.datetime:
     value = upload.expires_at
-    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)  # SQLite keeps naive UTC
+    # SQLite keeps naive UTC; PostgreSQL answers in the session's time zone.
+    return value.astimezone(dt.UTC) if value.tzinfo else value.replace(tzinfo=dt.UTC)
 
 
 def upload_path(settings: Settings, upload_id: str) -> Path:

@@ -9,7 +9,7 @@ import av
 import pytest
 
 from tests import av_samples as samples
-from tests.conftest import approve, count_rows, stored_files, submit
+from tests.conftest import approve, count_rows, sign_in, stored_files, submit
 
 
 def send(client, path: Path, kind: str, **fields):
@@ -213,3 +213,35 @@ def test_a_finished_resumable_upload_is_attached_by_its_id(client, moderator, ap
     view = moderator.get(f"/api/admin/contributions/{r.json()['id']}").json()
     assert view["status"] == "pending"
     assert view["media"][0]["duration"] == pytest.approx(1.0, abs=0.15)
+
+
+def test_on_s3_a_video_goes_through_and_withdrawal_deletes_its_objects(
+    settings, s3_settings, moderator, tmp_path
+):
+    """The same flow with S3-compatible storage over real HTTP (moto on loopback)."""
+    from fastapi.testclient import TestClient
+
+    from scrapbook.main import create_app
+    from tests.s3server import bucket_keys
+
+    s3 = settings.model_copy(update=s3_settings)
+    app = create_app(s3)
+    try:
+        with TestClient(app) as client:
+            r = send(client, samples.mp4_phone(tmp_path), "video", transcript="Rain, window.")
+            assert r.status_code == 202, r.text
+            assert [k.rsplit("/", 1)[-1] for k in bucket_keys(s3)] == ["source"]
+            assert stored_files(s3) == []  # nothing on local disk
+            app.state.jobs.drain()
+            keys = bucket_keys(s3)
+            assert sorted(k.rsplit("/", 1)[-1].split("-")[0] for k in keys) == [
+                "display", "thumb", "video"]
+            cid = r.json()["id"]
+            approve(sign_in(app, "mod"), cid)  # the `moderator` fixture made the account
+            (media,) = client.get(f"/api/gallery/{cid}").json()["media"]
+            film = client.get(media["variants"]["video"], headers={"Range": "bytes=0-99"})
+            assert film.status_code == 206 and len(film.content) == 100
+            assert client.delete(f"/api/receipts/{r.json()['receipt']}").status_code == 204
+            assert bucket_keys(s3) == []
+    finally:
+        app.state.engine.dispose()

@@ -14,7 +14,7 @@ from sqlmodel import select
 from scrapbook.core.config import Settings
 from scrapbook.models import MediaAsset, MediaVariant
 from tests.conftest import approve, stored_files, submit
-from tests.s3server import bucket_keys, s3_server, s3_settings  # noqa: F401
+from tests.s3server import bucket_keys
 from tests.samples import noisy_jpeg
 
 SANDBOX = "default-src 'none'; sandbox"

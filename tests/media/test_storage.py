@@ -13,7 +13,7 @@ import pytest
 
 from scrapbook.core.config import Settings
 from scrapbook.media.storage import FIXED_TIME, LocalStorage, S3Storage, Storage, make_storage
-from tests.s3server import bucket_keys, s3_client, s3_server, s3_settings  # noqa: F401
+from tests.s3server import bucket_keys, s3_client
 
 KEY = "ab/abcdefghijklmnop/display-12345678.webp"
 DATA = bytes(range(256)) * 40  # 10,240 bytes, every offset distinguishable
