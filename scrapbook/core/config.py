@@ -48,6 +48,7 @@ class Settings(BaseSettings):
     # stored, and again while decoding.
     audio_bytes_max: int = Field(default=100_000_000, gt=0)
     audio_seconds_max: float = Field(default=15 * 60, gt=0)
+    audio_channels_max: int = Field(default=8, gt=0)  # 7.1; the output is at most stereo
     video_bytes_max: int = Field(default=500_000_000, gt=0)
     video_seconds_max: float = Field(default=10 * 60, gt=0)
     video_long_edge_max: int = Field(default=3840, gt=0)  # 3840 x 2160 either way up

@@ -41,7 +41,6 @@ AUDIO_CODECS = frozenset({"aac", "mp3", "flac", "vorbis", "opus", "alac", "amr_n
 VIDEO_CODECS = frozenset({"h264", "hevc", "vp8", "vp9", "av1", "mpeg4", "h263"})
 # More channels than 7.1 is no song or voice note: refused before any decoder or resampler
 # has to allocate for, say, the 500 a damaged or hostile header declares.
-CHANNELS_MAX = 8
 SAMPLE_RATE_MAX = 384_000
 
 AUDIO_TYPE = "audio/mp4"
@@ -225,7 +224,7 @@ def _inspect_open(
         if audio is None:
             raise UnsupportedMedia("This file has no sound we can use.", code="no_usable_stream")
     video_codec = _check_video_stream(video, settings) if video is not None else None
-    audio_codec = _check_audio_stream(audio, expect) if audio is not None else None
+    audio_codec = _check_audio_stream(audio, expect, settings) if audio is not None else None
 
     duration = _header_duration(container, video, audio)
     declared = duration if exact else None
@@ -424,7 +423,7 @@ def _check_video_stream(stream: VideoStream, settings: Settings) -> str:
     return codec
 
 
-def _check_audio_stream(stream: AudioStream, expect: Kind) -> str:
+def _check_audio_stream(stream: AudioStream, expect: Kind, settings: Settings) -> str:
     codec = _codec_name(stream)
     if codec is None or (codec not in AUDIO_CODECS and not codec.startswith("pcm_")):
         raise UnsupportedMedia(
@@ -434,9 +433,10 @@ def _check_audio_stream(stream: AudioStream, expect: Kind) -> str:
         )
     context = stream.codec_context
     channels = context.channels
-    if channels > CHANNELS_MAX:
+    if channels > settings.audio_channels_max:
         raise InvalidInput(
-            f"{_noun(expect).capitalize()}s may have at most {CHANNELS_MAX} sound channels; "
+            f"{_noun(expect).capitalize()}s may have at most {settings.audio_channels_max} "
+            "sound channels; "
             f"this one declares {channels}.",
             code="too_many_channels",
         )

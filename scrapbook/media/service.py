@@ -104,9 +104,13 @@ def attach_images(
     return assets
 
 
+def asset_folder(asset_id: str) -> str:
+    return f"{asset_id[:2]}/{asset_id}/"
+
+
 def derivative_key(asset_id: str, name: str, extension: str) -> str:
     """Where a derivative is stored, also its URL under /media/: random, never reused."""
-    return f"{asset_id[:2]}/{asset_id}/{name}-{new_public_id()[:8]}.{extension}"
+    return f"{asset_folder(asset_id)}{name}-{new_public_id()[:8]}.{extension}"
 
 
 def source_key(asset_id: str) -> str:
@@ -174,14 +178,16 @@ def attach_time_based(
 ) -> MediaAsset:
     """The asset row, `processing` until the job queue has made its playable files."""
     assert contribution.pk is not None
+    probe = received.probe
     asset = MediaAsset(
         id=received.asset_id,
         contribution_pk=contribution.pk,
         position=0,
         type=received.probe.kind,
         alt_text=description,
-        width=received.probe.width,
-        height=received.probe.height,
+        # Upright as shown: a portrait phone clip is stored landscape with a quarter turn.
+        width=probe.height if probe.rotation in (90, 270) else probe.width,
+        height=probe.width if probe.rotation in (90, 270) else probe.height,
         duration=received.probe.duration,
         state=AssetState.processing,
         source_key=received.source_key,
@@ -194,12 +200,14 @@ def attach_time_based(
 def erase_files_after_commit(
     session: Session, storage: Storage, media: Sequence[MediaAsset]
 ) -> None:
-    """Every file of these assets, including an upload still waiting to be processed."""
+    """Every file of these assets, including an upload still waiting to be processed and any
+    derivative a job wrote while the erasing transaction ran (found by the asset's folder)."""
     keys = [variant.key for asset in media for variant in asset.variants]
     keys += [asset.source_key for asset in media if asset.source_key]
+    folders = [asset_folder(asset.id) for asset in media]
 
     def _erase() -> None:
-        for key in keys:
+        for key in keys + [key for folder in folders for key in storage.list(folder)]:
             storage.delete(key)
 
     after_commit(session, _erase)

@@ -38,6 +38,10 @@ class Storage(Protocol):
         """Remove a key; a missing key is fine."""
         ...
 
+    def list(self, prefix: str) -> list[str]:
+        """Every key that starts with `prefix` (a folder such as `ab/<asset id>/`)."""
+        ...
+
     def size(self, key: str) -> int | None:
         """The stored byte size, or None when the key is missing."""
         ...
@@ -147,6 +151,12 @@ class LocalStorage:
             parent = parent.parent
         self._blur_times(parent)
 
+    def list(self, prefix: str) -> list[str]:
+        folder = self._resolve(prefix.rstrip("/"))
+        if not folder.is_dir():
+            return []
+        return sorted(str(p.relative_to(self.root)) for p in folder.rglob("*") if p.is_file())
+
     def size(self, key: str) -> int | None:
         found = self.path(key)
         return found.stat().st_size if found else None
@@ -253,6 +263,12 @@ class S3Storage:
     def delete(self, key: str) -> None:
         # S3 answers a delete of a missing key with success too.
         self._client.delete_object(Bucket=self.bucket, Key=check_key(key))
+
+    def list(self, prefix: str) -> list[str]:
+        pages = self._client.get_paginator("list_objects_v2").paginate(
+            Bucket=self.bucket, Prefix=prefix
+        )
+        return sorted(item["Key"] for page in pages for item in page.get("Contents", []))
 
     def size(self, key: str) -> int | None:
         from botocore.exceptions import ClientError

@@ -107,6 +107,13 @@ def test_delete_removes_the_file(storage, backend_settings):
         assert bucket_keys(backend_settings) == []
 
 
+def test_list_finds_every_key_under_a_folder(storage):
+    for key in ("ab/asset1/video-1.mp4", "ab/asset1/thumb-2.webp", "ab/asset2/thumb-3.webp"):
+        storage.put(key, b"x")
+    assert storage.list("ab/asset1/") == ["ab/asset1/thumb-2.webp", "ab/asset1/video-1.mp4"]
+    assert storage.list("cd/nothing/") == []
+
+
 @pytest.mark.parametrize(
     "key",
     ["../outside", "ab/../../outside", "/etc/passwd", "ab//c", "ab/./c", "a\\..\\b", "", ".."],
