@@ -245,3 +245,20 @@ def test_on_s3_a_video_goes_through_and_withdrawal_deletes_its_objects(
             assert bucket_keys(s3) == []
     finally:
         app.state.engine.dispose()
+
+
+def test_public_media_urls_use_the_media_origin_and_moderators_stay_on_the_app(
+    client, moderator, app, settings, tmp_path
+):
+    settings.media_base_url = "https://media.example.org"
+    r = send(client, samples.wav_pcm(tmp_path), "audio", transcript="Hum.")
+    app.state.jobs.drain()
+    cid = r.json()["id"]
+    mod_view = moderator.get(f"/api/admin/contributions/{cid}").json()
+    assert all(u.startswith("/media/") for u in mod_view["media"][0]["variants"].values())
+    approve(moderator, cid)
+    (media,) = client.get(f"/api/gallery/{cid}").json()["media"]
+    assert all(u.startswith("https://media.example.org/media/")
+               for u in media["variants"].values())
+    (listed,) = client.get("/api/gallery").json()["items"]
+    assert listed["media"] == [media]
