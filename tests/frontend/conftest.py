@@ -30,8 +30,13 @@ AXE = HERE / "node_modules" / "axe-core" / "axe.min.js"
 AXE_URL = "/__test__/axe.min.js"  # served by a Playwright route: same origin, so the CSP allows it
 CHROMIUM = next((p for p in (os.environ.get("CHROMIUM"), shutil.which("chromium"),
                              "/usr/bin/chromium") if p and Path(p).is_file()), None)
+# Fake camera and microphone (a test pattern and a beep), allowed without asking: only pages
+# that call getUserMedia (recording on the contribute page) notice them. Tests may start a
+# player from script (as a press of its play button would); they check nothing plays by itself.
 LAUNCH_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-               "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+               "--disable-background-networking", "--disable-component-update", "--disable-sync",
+               "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
+               "--autoplay-policy=no-user-gesture-required"]
 PASSWORD = "correct horse battery staple"
 MODERATOR = "mod"
 IMAGE_BYTES_MAX = 2_000_000  # small, so "too large" can be tested without moving 20 MB around
@@ -97,6 +102,10 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
         "SCRAPBOOK_ENVIRONMENT": "test",
         "SCRAPBOOK_DATABASE_URL": database_url,
         "SCRAPBOOK_UPLOADS_DIR": str(root / "uploads"),
+        # The job queue and unfinished tus uploads: this server's own, never ./var/.
+        "SCRAPBOOK_QUEUE_PATH": str(root / "queue.db"),
+        "SCRAPBOOK_TUS_DIR": str(root / "tus"),
+        "SCRAPBOOK_WORKER_THREADS": "1",
         "SCRAPBOOK_SECRET_KEY": "browser-tests-" + "x" * 40,
         "SCRAPBOOK_SUBMISSIONS_PER_HOUR": "10000",
         "SCRAPBOOK_IMAGE_BYTES_MAX": str(IMAGE_BYTES_MAX),

@@ -21,7 +21,7 @@ export function durationLine(seconds, prefix = "Length") {
   const shown = formatDuration(seconds);
   if (!shown) return null;
   return el("p", { class: "media-duration" },
-    el("span", { class: "visually-hidden", text: `${prefix}: ` }),
+    `${prefix} `,
     el("time", { datetime: `PT${Math.max(0, Math.round(Number(seconds)))}S`, text: shown }));
 }
 

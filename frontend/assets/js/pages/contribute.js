@@ -67,7 +67,7 @@ let nextKey = 1;
 let current = null; // the running upload: { abort() }
 let recording = null; // the Recording in progress
 
-const mb = (bytes) => `${Math.round((bytes / 1_000_000) * 10) / 10} MB`;
+const mb = (bytes) => (bytes > 0 && bytes < 50_000 ? "under 0.1 MB" : `${Math.round((bytes / 1_000_000) * 10) / 10} MB`);
 const kind = () => form.elements.kind.value || "text";
 const timed = (k = kind()) => TIME_KINDS.includes(k);
 const chosenList = () => chosenBy[kind()] || [];
