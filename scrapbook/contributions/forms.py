@@ -12,10 +12,12 @@ from starlette.datastructures import UploadFile
 from starlette.formparsers import MultiPartException, MultiPartParser
 
 from scrapbook.contributions.schemas import ContributionCreate
+from scrapbook.contributions.vocabulary import Kind
 from scrapbook.core.config import Settings
 from scrapbook.core.errors import InvalidInput, ScrapbookError, TooLarge, UnsupportedMedia
 
-_TEXT_PART_MAX = 256 * 1024  # one text field; the body limit is far below this
+_TEXT_PART_MAX = 256 * 1024
+_KINDS = frozenset(k.value for k in Kind)  # one text field; the body limit is far below this
 SINGLE_FIELDS = (
     "kind",
     "form",
@@ -33,19 +35,32 @@ SINGLE_FIELDS = (
 )
 
 
+_FILE_NOUNS = {"audio": "sound file", "video": "video"}
+
+
+@dataclass
+class _Caps:
+    """Byte limits while streaming: the largest of any kind until the `kind` field arrives,
+    then that kind's own (browsers send fields in form order, kind first)."""
+
+    file: int
+    request: int
+    noun: str = "file"
+
+
 class _StrictParser(MultiPartParser):
     """Starlette's parser, but invalid UTF-8 is refused and each file is capped as it streams."""
 
     def __init__(self, request: Request, settings: Settings) -> None:
+        self._caps = _Caps(settings.file_bytes_max, settings.request_bytes_max)
         super().__init__(
             request.headers,
-            _capped_stream(request, settings.request_bytes_max),
+            _capped_stream(request, self._caps),
             max_files=settings.images_max,
             max_fields=200,
             max_part_size=_TEXT_PART_MAX,
         )
-        # The largest any kind allows; each kind's own limit is checked once the kind is known.
-        self._file_cap = settings.file_bytes_max
+        self._settings = settings
         self._file_bytes = 0
 
     def on_part_begin(self) -> None:
@@ -55,9 +70,9 @@ class _StrictParser(MultiPartParser):
     def on_part_data(self, data: bytes, start: int, end: int) -> None:
         if self._current_part.file is not None:
             self._file_bytes += end - start
-            if self._file_bytes > self._file_cap:
+            if self._file_bytes > self._caps.file:
                 raise TooLarge(
-                    f"Each file may be at most {self._file_cap // 1_000_000} MB.",
+                    f"Each {self._caps.noun} may be at most {self._caps.file / 1_000_000:g} MB.",
                     code="file_too_large",
                 )
         super().on_part_data(data, start, end)
@@ -65,21 +80,25 @@ class _StrictParser(MultiPartParser):
     def on_part_end(self) -> None:
         if self._current_part.file is None:
             try:
-                bytes(self._current_part.data).decode("utf-8")
+                value = bytes(self._current_part.data).decode("utf-8")
             except UnicodeDecodeError as exc:
                 name = self._current_part.field_name or "a field"
                 raise InvalidInput(
                     f"The field '{name}' is not valid UTF-8 text.", code="invalid_text"
                 ) from exc
+            if self._current_part.field_name == "kind" and value in _KINDS:
+                self._caps.file = self._settings.file_bytes_max_for(value)
+                self._caps.request = self._settings.request_bytes_max_for(value)
+                self._caps.noun = _FILE_NOUNS.get(value, "image")
         super().on_part_end()
 
 
-async def _capped_stream(request: Request, cap: int) -> AsyncGenerator[bytes, None]:
+async def _capped_stream(request: Request, caps: _Caps) -> AsyncGenerator[bytes, None]:
     seen = 0
     async for chunk in request.stream():
         seen += len(chunk)
-        if seen > cap:
-            raise TooLarge(f"The submission is larger than {cap // 1_000_000} MB in all.")
+        if seen > caps.request:
+            raise TooLarge(f"The submission is larger than {caps.request // 1_000_000} MB in all.")
         yield chunk
 
 

@@ -121,6 +121,19 @@ class Settings(BaseSettings):
         """The largest single file any kind accepts (checked per kind once the kind is known)."""
         return max(self.image_bytes_max, self.audio_bytes_max, self.video_bytes_max)
 
+    def file_bytes_max_for(self, kind: str) -> int:
+        """One file's limit for a kind (text takes no files: the image limit bounds the refusal)."""
+        return {"audio": self.audio_bytes_max, "video": self.video_bytes_max}.get(
+            kind, self.image_bytes_max
+        )
+
+    def request_bytes_max_for(self, kind: str) -> int:
+        """One submission's limit for a kind: its files at their limit plus room for text."""
+        files = self.images_max * self.image_bytes_max if kind in ("image", "text") else (
+            self.file_bytes_max_for(kind)
+        )
+        return files + 1024 * 1024
+
     @property
     def request_bytes_max(self) -> int:
         """Hard cap on one submission's body: the largest kind at its limit plus room for text."""

@@ -7,6 +7,7 @@ import os
 import shutil
 import tempfile
 import threading
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -127,6 +128,25 @@ class ReceivedFile:
     probe: av.AvProbe
 
 
+def staging_dir(settings: Settings) -> Path:
+    """Where a multipart sound or video file is copied for its header check (then stored)."""
+    return settings.tus_dir.parent / "intake"
+
+
+def clean_staging(settings: Settings, older_than_seconds: float = 6 * 3600) -> int:
+    """Remove what a killed request left in the staging folder (a request takes seconds)."""
+    folder = staging_dir(settings)
+    if not folder.is_dir():
+        return 0
+    cutoff = time.time() - older_than_seconds
+    removed = 0
+    for path in folder.glob("upload-*"):
+        if path.stat().st_mtime < cutoff:
+            path.unlink(missing_ok=True)
+            removed += 1
+    return removed
+
+
 def receive_time_based(
     session: Session,
     storage: Storage,
@@ -154,7 +174,7 @@ def receive_time_based(
         assert upload is not None
         # Beside the resumable uploads (same disk, so storing it is a link, not a copy), but not
         # among them: their sweep removes any file it does not know.
-        staging = settings.tus_dir.parent / "intake"
+        staging = staging_dir(settings)
         staging.mkdir(parents=True, exist_ok=True)
         fd, name = tempfile.mkstemp(dir=staging, prefix="upload-")
         path = Path(name)

@@ -27,7 +27,7 @@ from scrapbook.core.config import Settings
 from scrapbook.core.db import after_commit, session_scope
 from scrapbook.core.errors import ScrapbookError
 from scrapbook.media import av
-from scrapbook.media.service import derivative_key, file_etag
+from scrapbook.media.service import clean_staging, derivative_key, file_etag
 from scrapbook.media.storage import Storage
 from scrapbook.models import Contribution, MediaAsset, MediaVariant
 
@@ -109,6 +109,7 @@ class MediaJobs:
 
         with session_scope(self.engine) as session:
             expire_uploads(session, self.settings)
+        clean_staging(self.settings)
 
     # --- the job ----------------------------------------------------------------------------
 
@@ -117,13 +118,21 @@ class MediaJobs:
         if claimed is None:
             return  # finished, failed, withdrawn, or another worker holds it
         kind, source_key, attempts = claimed
+        if source_key is None:
+            self._fail(asset_id, "The upload was missing from storage.")
+            return
+        if attempts > self.settings.job_attempts:
+            # Claimed again after every try ended without a word (a worker killed mid-job by
+            # this very file, say): stop here rather than take workers down forever.
+            self._fail(asset_id, GAVE_UP)
+            return
         stored = _Stored()
         try:
             processed = self._make(asset_id, kind, source_key, stored)
+            self._finish(asset_id, processed, stored)
         except (av.MediaFailed, ScrapbookError) as exc:  # the file itself: trying again won't help
             self._remove(stored)
             self._fail(asset_id, exc.reason if isinstance(exc, av.MediaFailed) else exc.detail)
-            return
         except Exception:
             self._remove(stored)
             if attempts >= self.settings.job_attempts:
@@ -132,9 +141,8 @@ class MediaJobs:
                 return
             self._release(asset_id)
             raise  # Huey retries after job_retry_seconds
-        self._finish(asset_id, processed, stored)
 
-    def _claim(self, asset_id: str) -> tuple[Kind, str, int] | None:
+    def _claim(self, asset_id: str) -> tuple[Kind, str | None, int] | None:
         now = clock.now()
         with Session(self.engine) as session:
             taken = session.execute(
@@ -154,8 +162,6 @@ class MediaJobs:
                 return None
             session.commit()
             asset = session.exec(select(MediaAsset).where(MediaAsset.id == asset_id)).one()
-            if asset.source_key is None:
-                return None
             return Kind(asset.type), asset.source_key, asset.attempts
 
     def _make(self, asset_id: str, kind: Kind, source_key: str, stored: _Stored) -> av.ProcessedAV:
@@ -231,14 +237,16 @@ class MediaJobs:
                 contribution.status = Status.pending
                 session.add(contribution)
             if source:
-                after_commit(session, lambda: self.storage.delete(source))
+                after_commit(session, lambda: self._remove(_Stored(keys=[source])))
 
     def _fail(self, asset_id: str, reason: str) -> None:
         """The contribution becomes `failed`: its files erased, the reason kept for moderators."""
         with session_scope(self.engine) as session:
-            asset = session.exec(select(MediaAsset).where(MediaAsset.id == asset_id)).first()
-            if asset is None:
-                return
+            asset = session.exec(
+                select(MediaAsset).where(MediaAsset.id == asset_id).with_for_update()
+            ).first()
+            if asset is None or asset.state != AssetState.processing:
+                return  # withdrawn, or finished by another worker whose lease ran over
             contribution = session.exec(
                 select(Contribution)
                 .where(Contribution.pk == asset.contribution_pk)
@@ -266,8 +274,13 @@ class MediaJobs:
             session.commit()
 
     def _remove(self, stored: _Stored) -> None:
+        """Delete files; a storage error is logged, never raised: the rows are already right,
+        and erasing the contribution later removes the asset's whole folder."""
         for key in stored.keys:
-            self.storage.delete(key)
+            try:
+                self.storage.delete(key)
+            except Exception:
+                log.exception("could not delete a media file")
 
 
 def _keys_of(asset: MediaAsset) -> list[str]:

@@ -9,7 +9,7 @@ from sqlalchemy import ColumnElement, and_, exists, func, or_, update
 from sqlalchemy.orm import aliased, selectinload
 from sqlmodel import Session, col, select
 
-from scrapbook.contributions.vocabulary import REGIONS, Kind, Status
+from scrapbook.contributions.vocabulary import REGIONS, TIME_BASED_KINDS, Kind, Status
 from scrapbook.core import cursor as cursors
 from scrapbook.core.config import Settings
 from scrapbook.core.errors import Conflict, InvalidInput, NotFound
@@ -305,6 +305,11 @@ def correct(
         )
         record("content_warning", c.content_warning, warning)
         c.content_warning = warning
+    if "transcript" in sent and edit.transcript and c.kind not in TIME_BASED_KINDS:
+        raise InvalidInput(
+            "A transcript goes with sound or video; put words in the body.",
+            code="unexpected_transcript",
+        )
     if "transcript" in sent:
         transcript = clean_optional(
             edit.transcript, field="transcript", max_len=settings.transcript_max, multiline=True

@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TypeVar
 
-from sqlalchemy import update
+from sqlalchemy import delete, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
@@ -25,10 +25,8 @@ from scrapbook.core.config import Settings
 from scrapbook.core.db import after_commit, transaction
 from scrapbook.core.errors import Conflict, InvalidInput, NotFound, ScrapbookError, TooLarge
 from scrapbook.core.security import is_public_id, new_public_id
+from scrapbook.media.storage import FIXED_TIME  # files say nothing of when bytes arrived
 from scrapbook.models import Upload
-
-# 2000-01-01T00:00:00Z. Files and the directory say nothing about when bytes arrived.
-FIXED_TIME = 946_684_800
 
 T = TypeVar("T")
 
@@ -40,7 +38,7 @@ class Gone(ScrapbookError):
 
 def max_bytes(settings: Settings) -> int:
     """The largest upload: the largest single file of any kind (each kind is checked on attach)."""
-    return settings.video_bytes_max
+    return settings.file_bytes_max
 
 
 def expiry_after(now: dt.datetime, hours: int) -> dt.datetime:
@@ -271,8 +269,16 @@ def take_finished(session: Session, settings: Settings, upload_id: str) -> Path:
         os.utime(path, (FIXED_TIME, FIXED_TIME))
     if not path.is_file():
         raise NotFound("There is no finished upload with that id.", code="upload_not_found")
-    session.delete(upload)
-    session.flush()
+    # Only one request may take it: a double-tapped Send waits here for the first to commit,
+    # then finds nothing (404) instead of a file the first has already moved.
+    taken = session.execute(
+        delete(Upload).where(col(Upload.id) == upload_id, col(Upload.offset) == col(Upload.length))
+    )
+    if taken.rowcount != 1:  # type: ignore[attr-defined]
+        raise NotFound("There is no finished upload with that id.", code="upload_not_found")
+    session.expunge(upload)
+    if not path.is_file():
+        raise NotFound("There is no finished upload with that id.", code="upload_not_found")
     return path
 
 

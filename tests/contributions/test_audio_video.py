@@ -262,3 +262,39 @@ def test_public_media_urls_use_the_media_origin_and_moderators_stay_on_the_app(
                for u in media["variants"].values())
     (listed,) = client.get("/api/gallery").json()["items"]
     assert listed["media"] == [media]
+
+
+def test_a_double_tapped_send_with_one_upload_makes_one_contribution(client, app, settings,
+                                                                    tmp_path):
+    from concurrent.futures import ThreadPoolExecutor
+
+    data = samples.wav_pcm(tmp_path).read_bytes()
+    tus = {"Tus-Resumable": "1.0.0"}
+    url = client.post("/api/uploads/", headers={**tus, "Upload-Length": str(len(data))}
+                      ).headers["location"]
+    client.patch(url, content=data, headers={
+        **tus, "Upload-Offset": "0", "Content-Type": "application/offset+octet-stream"})
+    upload_id = url.rsplit("/", 1)[-1]
+    with ThreadPoolExecutor(3) as pool:
+        answers = list(pool.map(
+            lambda _: submit(client, kind="audio", form="note", upload_id=upload_id), range(3)))
+    assert sorted(a.status_code for a in answers) == [202, 404, 404], [a.text for a in answers]
+    assert count_rows(app, "contribution") == 1
+
+
+def test_each_kind_is_capped_while_its_file_streams(client, app, settings, tmp_path):
+    settings.audio_bytes_max = 20_000
+    wav = samples.wav_pcm(tmp_path, seconds=2.0)  # 2 s of 48 kHz stereo: about 384 KB
+    r = send(client, wav, "audio")
+    assert r.status_code == 413, r.text
+    # Refused by the streaming cap (the parser), not after the whole body was read.
+    assert r.json()["detail"] == "Each sound file may be at most 0.02 MB."
+    nothing_stored(app, settings)
+
+
+def test_transcripts_are_refused_on_writing_and_pictures_by_moderators_too(client, moderator):
+    cid = submit(client).json()["id"]
+    version = moderator.get(f"/api/admin/contributions/{cid}").json()["version"]
+    r = moderator.patch(f"/api/admin/contributions/{cid}",
+                        json={"version": version, "transcript": "words"})
+    assert r.status_code == 422 and r.json()["error"] == "unexpected_transcript"

@@ -122,3 +122,35 @@ def test_the_sweep_queues_again_only_what_was_lost(client, app, settings, tmp_pa
     assert jobs.huey.pending_count() == 1
     assert jobs.drain() == 1
     assert contribution_status(app) == "pending"
+
+
+def asset_id_of(app) -> str:
+    with app.state.engine.connect() as conn:
+        return str(conn.execute(text("SELECT id FROM media_asset")).scalar_one())
+
+
+def test_a_file_that_keeps_killing_its_worker_is_given_up_on(client, app, settings, tmp_path):
+    wav = samples.wav_pcm(tmp_path)
+    r = submit(client, files=[(wav.name, wav.read_bytes(), "audio/wav")], kind="audio",
+               form="note")
+    # Every try so far ended with the worker gone (no exception, only a lease run out).
+    with app.state.engine.begin() as conn:
+        conn.execute(text("UPDATE media_asset SET attempts = :n"), {"n": settings.job_attempts})
+    app.state.jobs.drain()
+    assert contribution_status(app) == "failed"
+    assert client.get(f"/api/receipts/{r.json()['receipt']}").json()["status"] == "failed"
+    assert stored_files(settings) == []
+
+
+def test_a_late_failure_of_a_duplicate_job_leaves_finished_work_alone(client, moderator, app,
+                                                                     settings, tmp_path):
+    from tests.conftest import approve
+
+    wav = samples.wav_pcm(tmp_path)
+    r = submit(client, files=[(wav.name, wav.read_bytes(), "audio/wav")], kind="audio",
+               form="note", transcript="Hum.")
+    app.state.jobs.drain()
+    approve(moderator, r.json()["id"])
+    app.state.jobs._fail(asset_id_of(app), "a second worker whose lease ran over failed")
+    assert client.get(f"/api/gallery/{r.json()['id']}").status_code == 200
+    assert contribution_status(app) == "approved"
