@@ -75,6 +75,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.intake_slots = asyncio.Semaphore(settings.intake_concurrency)
     app.state.submission_limiter = SlidingWindow(settings.submissions_per_hour, 3600)
     app.state.report_limiter = SlidingWindow(settings.reports_per_hour, 3600)
+    app.state.upload_limiter = SlidingWindow(settings.submissions_per_hour, 3600)
     app.state.signin_throttle = SlidingWindow(settings.signin_failures_max,
                                               settings.signin_window_seconds)
 

@@ -31,6 +31,11 @@ def count_submission(request: Request) -> None:
     _count(request, request.app.state.submission_limiter, "contributions")
 
 
+def count_upload(request: Request) -> None:
+    """Resumable uploads started: an allowance of their own, the size of the submissions'."""
+    _count(request, request.app.state.upload_limiter, "uploads")
+
+
 def count_report(request: Request) -> None:
     """Visitor reports have their own hourly allowance, so reporting never blocks contributing."""
     _count(request, request.app.state.report_limiter, "reports")

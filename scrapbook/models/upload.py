@@ -14,5 +14,5 @@ class Upload(SQLModel, table=True):
     id: str = Field(unique=True, index=True, max_length=32)
     length: int = Field(sa_column=Column(BigInteger, nullable=False))
     offset: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, default=0))
-    # Rounded up to the hour, so it does not tell when the upload began.
+    # Rounded up to midnight UTC, so it does not tell when the upload began.
     expires_at: dt.datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import email.utils
-import threading
 from collections.abc import Callable, Coroutine
 from typing import Any
 
@@ -19,18 +18,16 @@ from fastapi.routing import APIRoute
 from starlette.datastructures import Headers
 from starlette.requests import ClientDisconnect
 
-from scrapbook.contributions.limits import client_key
+from scrapbook.contributions.limits import count_upload
 from scrapbook.core.config import Settings
 from scrapbook.core.deps import SessionDep, SettingsDep
 from scrapbook.core.errors import (
     Conflict,
-    RateLimited,
     ScrapbookError,
     ServiceBusy,
     TooLarge,
     UnsupportedMedia,
 )
-from scrapbook.core.ratelimit import SlidingWindow
 from scrapbook.models import Upload
 from scrapbook.uploads import service
 
@@ -106,24 +103,6 @@ def _expires(when: dt.datetime) -> dict[str, str]:
     return {"Upload-Expires": email.utils.format_datetime(when, usegmt=True)}
 
 
-_limiter_lock = threading.Lock()
-
-
-def _count_creation(request: Request, settings: Settings) -> None:
-    """Uploads started per client per hour: the same allowance as submissions, kept apart."""
-    state = request.app.state
-    with _limiter_lock:
-        limiter = getattr(state, "upload_limiter", None)
-        if limiter is None:
-            limiter = state.upload_limiter = SlidingWindow(settings.submissions_per_hour, 3600)
-    key = client_key(request)
-    if not limiter.try_hit(key):
-        raise RateLimited(
-            "You have started a lot of uploads in the last hour. Please try again a little later.",
-            headers={"Retry-After": str(limiter.retry_after(key))},
-        )
-
-
 @router.options("/", status_code=204)
 @router.options("", status_code=204, include_in_schema=False)
 @router.options("/{upload_id}", status_code=204, include_in_schema=False)
@@ -154,7 +133,7 @@ def create_upload(request: Request, session: SessionDep, settings: SettingsDep) 
         raise ScrapbookError("Send the upload's size in bytes as Upload-Length.",
                              code="length_required")
     upload = service.create(session, settings, length)
-    _count_creation(request, settings)  # refused: the transaction rolls back, nothing is kept
+    count_upload(request)  # refused: the transaction rolls back, nothing is kept
     return Response(status_code=201, headers={
         "Location": f"{PREFIX}/{upload.id}", **_expires(service.expires_at(upload)),
     })

@@ -1,4 +1,4 @@
-"""Resumable uploads: the rows (size, offset, expiry to the hour) and their files in tus_dir.
+"""Resumable uploads: the rows (size, offset, expiry to the day) and their files in tus_dir.
 
 Nothing else is kept: no file name, no type, no creation time, and every file carries the
 same fixed modification time. The bytes on disk always match the recorded offset: a request
@@ -42,10 +42,11 @@ def max_bytes(settings: Settings) -> int:
 
 
 def expiry_after(now: dt.datetime, hours: int) -> dt.datetime:
-    """now + hours, rounded up to the whole hour, so the expiry does not tell when it began."""
+    """now + hours, rounded up to the next midnight UTC: like everything a contributor does,
+    the expiry tells the day at most, not when the upload began."""
     at = now.astimezone(dt.UTC) + dt.timedelta(hours=hours)
-    hour = at.replace(minute=0, second=0, microsecond=0)
-    return hour if hour == at else hour + dt.timedelta(hours=1)
+    midnight = at.replace(hour=0, minute=0, second=0, microsecond=0)
+    return midnight if midnight == at else midnight + dt.timedelta(days=1)
 
 
 def expires_at(upload: Upload) -> dt.datetime:
