@@ -49,7 +49,7 @@ export class Recording {
     this.stream = await navigator.mediaDevices.getUserMedia(constraints);
     if (this.cancelled) { this.release(); return; }
     const options = { mimeType: type };
-    if (this.kind === "video") options.videoBitsPerSecond = 2_500_000;
+    if (this.kind === "video") options.videoBitsPerSecond = 1_500_000; // 10 minutes stay near 110 MB in memory
     else options.audioBitsPerSecond = 96_000;
     this.recorder = new MediaRecorder(this.stream, options);
     this.recorder.addEventListener("dataavailable", (e) => { if (e.data && e.data.size) this.chunks.push(e.data); });

@@ -66,6 +66,7 @@ const chosenBy = { image: [], audio: [], video: [] };
 let nextKey = 1;
 let current = null; // the running upload: { abort() }
 let recording = null; // the Recording in progress
+let formChosen = false; // the visitor picked "What kind of piece is it?" themselves
 
 const mb = (bytes) => (bytes > 0 && bytes < 50_000 ? "under 0.1 MB" : `${Math.round((bytes / 1_000_000) * 10) / 10} MB`);
 const kind = () => form.elements.kind.value || "text";
@@ -111,7 +112,8 @@ function setUpForms() {
   const extra = known.filter((f) => !mapped.has(f));
   const before = select.value;
   select.replaceChildren(...[...preferred, ...extra].map((f) => el("option", { value: f, text: formLabel(f) })));
-  if ([...select.options].some((o) => o.value === before)) select.value = before;
+  // A form chosen by hand is kept when the kind changes (if it still fits); otherwise the kind's first.
+  if (formChosen && [...select.options].some((o) => o.value === before)) select.value = before;
 }
 
 function setUpRegions() {
@@ -773,6 +775,7 @@ document.getElementById("retry").addEventListener("click", () => { if (current &
 fileInput.addEventListener("change", () => addFiles([...fileInput.files]));
 form.addEventListener("change", (e) => {
   if (e.target.name === "kind") applyKind();
+  if (e.target.name === "form") formChosen = true;
   if (e.target.name === "credit") {
     const named = form.elements.credit.value === "name";
     document.getElementById("display_name-field").hidden = !named;

@@ -225,8 +225,9 @@ function renderDetail() {
       field(`alt-${m.id}`, `Description of image ${i + 1} (alt text)`, alt,
         "What matters in the picture, for people who cannot see it. Needed before approving."));
   });
+  const failed = item.status === "failed";
   let timedParts = [];
-  if (timed) {
+  if (timed && !failed) {
     // Pending sound and video play here (moderators may fetch them); metadata only until played.
     const transcript = el("textarea", { rows: "6" });
     transcript.value = item.transcript || "";
@@ -288,14 +289,14 @@ function renderDetail() {
     ...timedParts,
     figures.length ? el("h3", { text: `Images (${figures.length})` }) : null,
     ...figures,
-    el("h3", { text: "Details" }),
-    el("div", { class: "detail-grid" },
+    failed ? null : el("h3", { text: "Details" }),
+    failed ? null : el("div", { class: "detail-grid" },
       field("edit-title", "Title", title),
       field("edit-form", "Form", form),
       field("edit-region", "Area", region),
       field("edit-tags", "Tags", tags, "Separated by commas."),
       field("edit-warning", "Content warning", warning, "Leave empty for none.")),
-    el("div", { class: "actions" },
+    failed ? null : el("div", { class: "actions" },
       el("button", { type: "button", class: "secondary", id: "save-edits", onclick: () => saveEdits(true) }, "Save changes")),
     undecidable ? el("div", { id: "detail-error", class: "notice error", hidden: true, tabindex: "-1" }) : el("div", { class: "decision-bar" },
       field("decision-note", "Private note for moderators (optional)", note),
