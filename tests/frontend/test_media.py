@@ -314,6 +314,14 @@ def test_sound_and_video_files_go_through_moderation_to_the_gallery(page, contex
     check_page(page, "contribution-sound")
     page.evaluate("() => document.querySelector('#piece audio').play()")
     page.wait_for_function("() => document.querySelector('#piece audio').readyState >= 1")
+    page.go_back()
+    film_card.get_by_role("link", name=film).click()
+    piece_video = page.locator("#piece video")
+    piece_video.wait_for()
+    assert piece_video.get_attribute("aria-label") == f"Watch “{film}”"
+    assert page.locator("#transcript-h").inner_text() == "Description"
+    assert "Four coloured squares" in page.locator("section.transcript").inner_text()
+    check_page(page, "contribution-video")
 
 
 def test_a_file_that_cannot_be_processed_is_explained_to_both_sides(page, live_server,
