@@ -73,6 +73,8 @@ _X264_OPTIONS = {"preset": "veryfast", "crf": "23"}
 # nothing a browser needs to play a progressive H.264 stream lives there.
 _STRIP_SEI = "filter_units=remove_types=6"
 
+# Beside pictures, sound more than this late (at the start, or after a gap) is kept late.
+_GAP_SECONDS = 0.02
 _PROBE_DECODE_PACKETS = 2_000  # packets demuxed while looking for the first frames
 _POSTER_SECONDS = 1.0  # the poster is the frame at 1 s, or at a tenth of a shorter clip
 _PEAK_RATE = 8_000  # the waveform is drawn from mono 8 kHz samples...
@@ -112,7 +114,7 @@ class ProcessedAV:
     height: int | None
     files: tuple[OutputFile, ...]
     poster: ProcessedImage  # video: a frame; audio: a waveform (thumb, display, blurhash)
-    remuxed: bool = False  # video packets copied as they were (plain H.264/AAC), not re-encoded
+    remuxed: bool = False  # video packets copied (plain H.264), not re-encoded; sound always is
 
 
 class MediaFailed(Exception):
@@ -626,7 +628,8 @@ def _add_aac(out: OutputContainer, rate: int, layout: str) -> AudioStream:
 
 class _AudioEncoder:
     """Decoded frames in; at most stereo, resampled once, out to each encoder (and the
-    waveform). Timestamps are counted in samples, so every output starts at 0 and is gapless."""
+    waveform). Timestamps are counted in samples: an output is gapless and starts at 0 (or,
+    beside pictures, where the sound starts)."""
 
     def __init__(
         self, rate: int, layout: str, outputs: list[tuple[OutputContainer, AudioStream]],
@@ -634,7 +637,7 @@ class _AudioEncoder:
     ) -> None:
         self.rate, self.layout, self.outputs, self.peaks = rate, layout, outputs, peaks
         self.samples = 0
-        self._begun = False
+        self._next: float | None = None  # where the sound fed so far ends, in source seconds
         self._resampler: AudioResampler | None = None
         self._shape: tuple[str, str, int] | None = None
 
@@ -642,15 +645,20 @@ class _AudioEncoder:
     def seconds(self) -> float:
         return self.samples / self.rate
 
-    def begin_at(self, seconds: float) -> None:
-        """Keep sound that starts after the pictures in step with them (a gap, not a shift).
-        Only the first call counts."""
-        if not self._begun:
-            self._begun = True
-            if seconds > 0.02:
-                self.samples = round(seconds * self.rate)
-
-    def feed(self, frame: AudioFrame) -> None:
+    def feed(self, frame: AudioFrame, at: float | None = None) -> None:
+        """`at`: when the frame should sound, in seconds from the first picture (beside a
+        video). Sound that starts late keeps its lead-in (a gap in the timestamps, as the
+        source had), and a later gap in the source is filled with silence, so the sound stays
+        in step with the pictures instead of sliding earlier."""
+        length = frame.samples / frame.sample_rate if frame.sample_rate else 0.0
+        if at is not None and (self._next is None or at - self._next > _GAP_SECONDS):
+            if self._next is not None:
+                self._silence(frame, at - self._next)
+            elif self.samples == 0 and at > _GAP_SECONDS:
+                self.samples = round(at * self.rate)
+            self._next = at + length
+        elif self._next is not None:
+            self._next += length  # on time, or overlapping: played straight after
         shape = (frame.format.name, frame.layout.name, frame.sample_rate)
         if shape != self._shape:  # a stream may change layout or rate midway
             self._drain(None)
@@ -658,6 +666,20 @@ class _AudioEncoder:
             self._shape = shape
         frame.pts = None
         self._drain(frame)
+
+    def _silence(self, like: AudioFrame, seconds: float) -> None:
+        """Silence in the shape of `like`, through the same resampler, a second at a time."""
+        rate = like.sample_rate
+        quiet = b"\x80" if like.format.name in ("u8", "u8p") else b"\0"
+        left = round(seconds * rate)
+        while left > 0 and rate > 0:
+            count = min(left, rate)
+            frame = AudioFrame(format=like.format.name, layout=like.layout.name, samples=count)
+            frame.sample_rate = rate
+            for plane in frame.planes:
+                plane.update(quiet * plane.buffer_size)
+            self.feed(frame)
+            left -= count
 
     def finish(self) -> None:
         self._drain(None)
@@ -743,7 +765,8 @@ def _process_video(
     probe_ = found.probe
     dest = workdir / "video.mp4"
     made.append(dest)
-    # Only what every browser plays as it is, already upright, is copied packet for packet.
+    # Only pictures every browser plays as they are, already upright, are copied packet for
+    # packet (with AAC or no sound beside them; the sound is encoded again either way).
     remux = (
         found.demuxer == "mov"
         and probe_.video_codec == "h264"
@@ -799,7 +822,9 @@ class _Clock:
 
 
 def _remux(path: Path, dest: Path, settings: Settings, found: _Inspection) -> None:
-    """Copy the H.264 and AAC packets into a fresh MP4: no other stream, tag or atom."""
+    """Copy the H.264 packets (less their SEI units) into a fresh MP4 with no other stream,
+    tag or atom. The sound is decoded and encoded again: an AAC stream can carry its
+    encoder's name and version in fill elements, which copying would keep."""
     with (
         _open(path, found.demuxer) as source,
         av.open(str(dest), "w", format="mp4", container_options=_MP4_OPTIONS) as out,
@@ -808,32 +833,52 @@ def _remux(path: Path, dest: Path, settings: Settings, found: _Inspection) -> No
         assert video is not None
         audio = _pick_audio(source) if found.probe.audio_codec else None
         video_out = out.add_stream_from_template(video)
+        video_out.metadata.clear()
         streams: list[Stream] = [video]
-        audio_out = None
+        encoder = None
         if audio is not None:
-            audio_out = out.add_stream_from_template(audio)
+            encoder = _audio_encoder(out, audio)
             streams.append(audio)
-        for stream in (video_out, audio_out):
-            if stream is not None:
-                stream.metadata.clear()
         sei = av.BitStreamFilterContext(_STRIP_SEI, video)
         clock = _Clock(settings)
         offset = (source.start_time or 0) / 1_000_000
         for packet in source.demux(streams):
-            if packet.dts is None or packet.size == 0:
-                continue
-            _shift(packet, offset)
             if packet.stream is video:
+                if packet.dts is None or packet.size == 0:
+                    continue
+                _shift(packet, offset)
                 clock.tick(float(packet.pts * packet.time_base) if packet.pts is not None
                            else None)
                 for clean in sei.filter(packet):
                     _mux(out, clean, video_out, packet.time_base)
-            else:
-                assert audio_out is not None
-                _mux(out, packet, audio_out, packet.time_base)
+            elif encoder is not None:
+                for frame in packet.decode():
+                    if isinstance(frame, AudioFrame):
+                        _feed_audio(encoder, frame, offset, settings)
         for clean in sei.filter(None):
             _mux(out, clean, video_out, video.time_base)
         clock.finish()
+        if encoder is not None:
+            encoder.finish()
+
+
+def _audio_encoder(out: OutputContainer, audio: AudioStream) -> _AudioEncoder:
+    """AAC beside the pictures: mono stays mono, anything else becomes stereo."""
+    layout = "mono" if audio.codec_context.channels == 1 else "stereo"
+    rate = 44_100 if audio.codec_context.sample_rate == 44_100 else 48_000
+    return _AudioEncoder(rate, layout, [(out, _add_aac(out, rate, layout))])
+
+
+def _feed_audio(
+    encoder: _AudioEncoder, frame: AudioFrame, start: float, settings: Settings
+) -> None:
+    """One decoded sound frame of a video, in step with the pictures (which start at 0)."""
+    at = frame.time - start if frame.time is not None else None
+    if at is not None and at > _past(settings.video_seconds_max):
+        raise MediaFailed(_ran_past(settings.video_seconds_max, Kind.video))
+    encoder.feed(frame, at)
+    if encoder.seconds > _past(settings.video_seconds_max):
+        raise MediaFailed(_ran_past(settings.video_seconds_max, Kind.video))
 
 
 def _shift(packet: Packet, offset: float) -> None:
@@ -875,9 +920,7 @@ def _transcode(path: Path, dest: Path, settings: Settings, found: _Inspection) -
         encoder = None
         streams: list[Stream] = [video]
         if audio is not None:
-            layout = "mono" if audio.codec_context.channels == 1 else "stereo"
-            audio_rate = 44_100 if audio.codec_context.sample_rate == 44_100 else 48_000
-            encoder = _AudioEncoder(audio_rate, layout, [(out, _add_aac(out, audio_rate, layout))])
+            encoder = _audio_encoder(out, audio)
             streams.append(audio)
         shaper = _Shaper(found.upright, width, height)
         sei = av.BitStreamFilterContext(_STRIP_SEI, "h264")
@@ -911,11 +954,7 @@ def _transcode(path: Path, dest: Path, settings: Settings, found: _Inspection) -
                         poster = upright.to_image()
                     write(video_out.encode(upright))
                 elif encoder is not None and isinstance(frame, AudioFrame):
-                    if frame.time is not None:
-                        encoder.begin_at(frame.time - start)  # sound that starts late
-                    encoder.feed(frame)
-                    if encoder.seconds > _past(settings.video_seconds_max):
-                        raise MediaFailed(_ran_past(settings.video_seconds_max, Kind.video))
+                    _feed_audio(encoder, frame, start, settings)
         clock.finish()
         write(video_out.encode(None))
         for clean in sei.filter(None):

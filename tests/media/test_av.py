@@ -3,14 +3,19 @@ recognise and refuse, the limits, and that nothing of who or where survives in t
 
 from __future__ import annotations
 
+from array import array
 from collections.abc import Callable, Iterable
+from fractions import Fraction
 from pathlib import Path
 from typing import cast
 
 import av
 import pytest
+from av.audio.resampler import AudioResampler
+from av.audio.stream import AudioStream
 from av.sidedata.sidedata import SideData
 from av.sidedata.sidedata import Type as SideDataType
+from av.video.stream import VideoStream
 
 from scrapbook.contributions.vocabulary import Kind
 from scrapbook.core.config import Settings
@@ -37,8 +42,14 @@ ALLOWED_CONTAINER_TAGS = {
     "webm": {"encoder"},
 }
 ALLOWED_STREAM_TAGS = {"mp4": {"language"}, "webm": {"DURATION"}}
-# Version strings of FFmpeg, its AAC encoder and x264 (written into SEI units).
-ENCODER_STRINGS = (b"Lavf", b"Lavc", b"x264", b"VideoHandler", b"SoundHandler")
+# Version strings of FFmpeg's muxers (Lavf), its encoders (Lavc: the AAC encoder writes its
+# own into the first frame) and x264 (written into SEI units): every sample, made by FFmpeg,
+# has some of them, as a phone's files have its own encoder's. None may reach ANY output,
+# remuxed ones included.
+ENCODER_STRINGS = (b"Lavf", b"Lavc", b"x264")
+HANDLER_STRINGS = (b"VideoHandler", b"SoundHandler")
+# WebM's MuxingApp and WritingApp are required; under bitexact both say just "Lavf".
+WEBM_APPS = (b"\x4d\x80\x84Lavf", b"\x57\x41\x84Lavf")
 
 
 @pytest.fixture
@@ -54,16 +65,23 @@ def container_kind(path: Path) -> str:
     return "webm" if path.suffix == ".webm" else "mp4"
 
 
-def assert_clean(path: Path, source: Path | None = None) -> None:
-    """No tag beyond the format's own, no secret string anywhere in the bytes, and for MP4
-    the index (moov) before the media data (faststart) and no metadata items."""
+def assert_clean(path: Path, source: Path, *, tagged: bool = True) -> None:
+    """No tag beyond the format's own, no secret or encoder string anywhere in the bytes, and
+    for MP4 the index (moov) before the media data (faststart) and no metadata items."""
     data = path.read_bytes()
-    if source is not None:
-        found = source.read_bytes()
+    found = source.read_bytes()
+    if tagged:
         assert any(secret in found for secret in samples.SECRETS)  # the test can fail
+    assert any(name in found for name in ENCODER_STRINGS)  # this one too
     for secret in samples.SECRETS:
         assert secret not in data, secret
     kind = container_kind(path)
+    if kind == "webm":
+        assert all(data.count(app) == 1 for app in WEBM_APPS)
+        for app in WEBM_APPS:
+            data = data.replace(app, b"")
+    for name in ENCODER_STRINGS + HANDLER_STRINGS:
+        assert name not in data, name
     with av.open(str(path)) as container:
         assert set(container.metadata) <= ALLOWED_CONTAINER_TAGS[kind], container.metadata
         for stream in container.streams:
@@ -95,6 +113,56 @@ def streams_of(path: Path) -> list[tuple[str, str | None]]:
 def first_frame(path: Path) -> av.VideoFrame:
     with av.open(str(path)) as container:
         return next(container.decode(video=0))
+
+
+def pictures(path: Path) -> list[list[bytes]]:
+    """Every decoded picture's planes, in order."""
+    with av.open(str(path)) as container:
+        return [[bytes(p) for p in frame.planes] for frame in container.decode(video=0)]
+
+
+def packets_of(path: Path, kind: str) -> bytes:
+    with av.open(str(path)) as container:
+        stream = next(s for s in container.streams if s.type == kind)
+        return b"".join(bytes(packet) for packet in container.demux(stream))
+
+
+def sound_of(path: Path) -> tuple[float, float]:
+    """When the decoded sound starts and ends, in seconds."""
+    with av.open(str(path)) as container:
+        frames = [(f.time, f.samples / f.sample_rate) for f in container.decode(audio=0)]
+    return frames[0][0], frames[-1][0] + frames[-1][1]
+
+
+def loud_spans(path: Path) -> list[tuple[float, float]]:
+    """Where the decoded sound is louder than near silence, to the nearest 10 ms, placed by
+    each frame's timestamp (so a gap in the timestamps is heard as a gap)."""
+    loud: set[int] = set()
+    with av.open(str(path)) as container:
+        for frame in container.decode(audio=0):
+            rate, begin = frame.sample_rate, frame.time or 0.0
+            (mono,) = AudioResampler("s16", "mono", rate).resample(frame)
+            values = array("h")
+            values.frombytes(bytes(mono.planes[0])[: mono.samples * 2])
+            step = rate // 100
+            for i in range(0, len(values), step):
+                if max(map(abs, values[i : i + step])) > 1000:
+                    loud.add(round((begin + i / rate) * 100))
+    spans: list[tuple[float, float]] = []
+    for tick in sorted(loud):
+        if spans and tick - 1 in loud:
+            spans[-1] = (spans[-1][0], (tick + 1) / 100)
+        else:
+            spans.append((tick / 100, (tick + 1) / 100))
+    return spans
+
+
+def timestamp_gaps(path: Path) -> list[float]:
+    """Where one decoded sound frame ends well before the next begins."""
+    with av.open(str(path)) as container:
+        frames = [(f.time or 0.0, f.samples / f.sample_rate) for f in container.decode(audio=0)]
+    return [t + d for (t, d), (nxt, _) in zip(frames, frames[1:], strict=False)
+            if nxt - (t + d) > 0.005]
 
 
 def refused(path: Path, settings: Settings, kind: Kind) -> ScrapbookError:
@@ -337,8 +405,7 @@ def test_audio_becomes_clean_aac_and_smaller_opus(
     tagged = source.read_bytes().count(b"secret-title") > 0
     for f in result.files:
         assert f.path.parent == tmp_path / "out"
-        assert_clean(f.path, source if tagged else None)
-        assert not any(s in f.path.read_bytes() for s in (b"Lavc", b"SoundHandler"))
+        assert_clean(f.path, source, tagged=tagged)
     assert_poster(result)
     assert result.poster.width > result.poster.height  # a waveform: wide
 
@@ -362,6 +429,8 @@ def test_surround_is_downmixed_to_stereo(tmp_path: Path, settings: Settings) -> 
 def test_plain_h264_aac_is_remuxed_untouched(tmp_path: Path, settings: Settings) -> None:
     source = samples.mp4_phone(tmp_path, data_track=True)
     assert b"x264 - core" in source.read_bytes()  # the encoder's SEI, stripped below
+    assert b"Lavc" in packets_of(source, "audio")  # the AAC encoder's, re-encoded below
+    assert b"Lavf" in source.read_bytes()  # the muxer's
     with av.open(str(source)) as phone:  # what a phone writes is there to be removed
         assert set(samples.PHONE_TAGS) <= set(phone.metadata)
         assert all(phone.streams[i].metadata["handler_name"] == "SpyPhone handler" for i in (0, 1))
@@ -373,14 +442,63 @@ def test_plain_h264_aac_is_remuxed_untouched(tmp_path: Path, settings: Settings)
     assert streams_of(video.path) == [("video", "h264"), ("audio", "aac")]  # no data track
     assert (result.width, result.height) == (160, 120)
     assert result.duration == pytest.approx(1.0, abs=0.05)
-    # Packets copied, not re-encoded: the decoded pictures are bit for bit the same.
-    before, after = first_frame(source), first_frame(video.path)
-    assert [bytes(p) for p in before.planes] == [bytes(p) for p in after.planes]
-    with av.open(str(source)) as a, av.open(str(video.path)) as b:
-        assert a.streams.video[0].frames == b.streams.video[0].frames == 25
+    # Video packets copied, not re-encoded: every decoded picture is bit for bit the same.
+    before, after = pictures(source), pictures(video.path)
+    assert len(before) == len(after) == 25
+    assert before == after
+    # The sound was encoded again (its packets differ), as long as it was and in step.
+    assert packets_of(video.path, "audio") != packets_of(source, "audio")
+    assert sound_of(video.path) == pytest.approx(sound_of(source), abs=0.03)
+    with av.open(str(video.path)) as out:
+        stream = out.streams.audio[0]
+        assert (stream.codec_context.sample_rate, stream.codec_context.channels) == (48_000, 2)
     assert_clean(video.path, source)
-    assert b"x264" not in video.path.read_bytes()
     assert_poster(result)
+
+
+def mp4_sound_in_spans(tmp: Path, spans: list[tuple[float, float]], *, pix_fmt: str) -> Path:
+    """Two seconds of H.264 pictures with AAC sound only within `spans` (seconds): sound
+    that starts late, or stops and starts again, as a phone that dropped its microphone."""
+    path = tmp / "spans.mp4"
+    rate, step = 48_000, 1024
+    with av.open(str(path), "w", format="mp4") as out:
+        video = cast(VideoStream, out.add_stream("libx264", rate=samples.FPS))
+        video.width, video.height, video.pix_fmt = samples.WIDTH, samples.HEIGHT, pix_fmt
+        audio = cast(AudioStream, out.add_stream("aac", rate=rate, layout="stereo"))
+        for index in range(2 * samples.FPS):
+            frame = av.VideoFrame.from_image(samples.pattern(index)).reformat(format=pix_fmt)
+            frame.pts, frame.time_base = index, Fraction(1, samples.FPS)
+            out.mux(video.encode(frame))
+        for begin, end in spans:
+            for at in range(int(begin * rate), int(end * rate), step):
+                out.mux(audio.encode(samples.tone(rate, at, step)))
+        out.mux(video.encode(None))
+        out.mux(audio.encode(None))
+    return path
+
+
+@pytest.mark.parametrize("spans", [[(1.0, 2.0)], [(0.0, 0.4), (0.7, 2.0)]],
+                         ids=["starts-late", "gap"])
+@pytest.mark.parametrize(("pix_fmt", "remuxed"), [("yuv420p", True), ("yuv444p", False)],
+                         ids=["remuxed", "transcoded"])
+def test_sound_stays_in_step_with_the_pictures(
+    spans: list[tuple[float, float]], pix_fmt: str, remuxed: bool, tmp_path: Path,
+    settings: Settings,
+) -> None:
+    """The sound comes and goes at the same moments of the clip as in the source."""
+    source = mp4_sound_in_spans(tmp_path, spans, pix_fmt=pix_fmt)
+    result = process(source, tmp_path / "out", settings, Kind.video)
+    assert result.remuxed is remuxed
+    assert result.duration == pytest.approx(2.0, abs=0.05)
+    assert len(loud_spans(source)) == len(spans)  # what the source holds, as made
+    heard = loud_spans(result.files[0].path)
+    assert len(heard) == len(spans), heard
+    for (begin, end), (want_begin, want_end) in zip(heard, spans, strict=True):
+        assert begin == pytest.approx(want_begin, abs=0.03)
+        assert end == pytest.approx(want_end, abs=0.05)
+    if len(spans) > 1:  # a gap in the source's timestamps is real silence in the output
+        assert timestamp_gaps(source)
+        assert not timestamp_gaps(result.files[0].path)
 
 
 OTHER_VIDEO = [
@@ -409,9 +527,7 @@ def test_every_video_comes_out_as_clean_h264_aac_mp4(
     assert (result.width, result.height) == (160, 120)
     assert result.duration == pytest.approx(1.0, abs=0.1)
     tagged = b"secret-title" in source.read_bytes()
-    assert_clean(video.path, source if tagged else None)
-    if not remuxed:
-        assert not any(s in video.path.read_bytes() for s in ENCODER_STRINGS)
+    assert_clean(video.path, source, tagged=tagged)
     assert_poster(result)
 
 
