@@ -51,7 +51,8 @@ def _missing() -> NotFound:
     return NotFound("There is no such media file.")
 
 
-@router.api_route("/media/{key:path}", methods=["GET", "HEAD"], response_class=Response)
+@router.head("/media/{key:path}", response_class=Response, include_in_schema=False)
+@router.get("/media/{key:path}", response_class=Response)
 def media_file(
     key: str, request: Request, session: SessionDep, settings: SettingsDep, storage: StorageDep
 ) -> Response:
