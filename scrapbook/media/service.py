@@ -20,7 +20,7 @@ from scrapbook.core.config import Settings
 from scrapbook.core.db import after_commit, on_rollback
 from scrapbook.core.security import new_public_id
 from scrapbook.media import av
-from scrapbook.media.images import ProcessedImage, process_image
+from scrapbook.media.images import Derivative, ProcessedImage, process_image
 from scrapbook.media.storage import Storage
 from scrapbook.models import Contribution, MediaAsset, MediaVariant
 
@@ -86,23 +86,27 @@ def attach_images(
             blurhash=image.blurhash,
         )
         for derivative in image.derivatives:
-            key = derivative_key(asset_id, derivative.name, "webp")
-            storage.put(key, derivative.data, derivative.content_type)
-            on_rollback(session, lambda key=key: storage.delete(key))  # type: ignore[misc]
-            asset.variants.append(
-                MediaVariant(
-                    name=derivative.name,
-                    key=key,
-                    content_type=derivative.content_type,
-                    width=derivative.width,
-                    height=derivative.height,
-                    bytes=len(derivative.data),
-                    etag=file_etag(derivative.data),
-                )
-            )
+            variant = store_derivative(storage, asset_id, derivative)
+            on_rollback(session, lambda key=variant.key: storage.delete(key))  # type: ignore[misc]
+            asset.variants.append(variant)
         session.add(asset)
         assets.append(asset)
     return assets
+
+
+def store_derivative(storage: Storage, asset_id: str, derivative: Derivative) -> MediaVariant:
+    """Write one picture (an image's, a poster's, a waveform's) and describe it as a variant."""
+    key = derivative_key(asset_id, derivative.name, "webp")
+    storage.put(key, derivative.data, derivative.content_type)
+    return MediaVariant(
+        name=derivative.name,
+        key=key,
+        content_type=derivative.content_type,
+        width=derivative.width,
+        height=derivative.height,
+        bytes=len(derivative.data),
+        etag=file_etag(derivative.data),
+    )
 
 
 def asset_folder(asset_id: str) -> str:

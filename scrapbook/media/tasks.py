@@ -27,7 +27,12 @@ from scrapbook.core.config import Settings
 from scrapbook.core.db import after_commit, session_scope
 from scrapbook.core.errors import ScrapbookError
 from scrapbook.media import av
-from scrapbook.media.service import clean_staging, derivative_key, file_etag
+from scrapbook.media.service import (
+    clean_staging,
+    derivative_key,
+    file_etag,
+    store_derivative,
+)
 from scrapbook.media.storage import Storage
 from scrapbook.models import Contribution, MediaAsset, MediaVariant
 
@@ -186,20 +191,9 @@ class MediaJobs:
                     )
                 )
         for derivative in processed.poster.derivatives:
-            key = derivative_key(asset_id, derivative.name, "webp")
-            self.storage.put(key, derivative.data, derivative.content_type)
-            stored.keys.append(key)
-            stored.variants.append(
-                MediaVariant(
-                    name=derivative.name,
-                    key=key,
-                    content_type=derivative.content_type,
-                    width=derivative.width,
-                    height=derivative.height,
-                    bytes=len(derivative.data),
-                    etag=file_etag(derivative.data),
-                )
-            )
+            variant = store_derivative(self.storage, asset_id, derivative)
+            stored.keys.append(variant.key)
+            stored.variants.append(variant)
         return processed
 
     def _finish(self, asset_id: str, processed: av.ProcessedAV, stored: _Stored) -> None:
