@@ -7,6 +7,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
@@ -34,11 +35,28 @@ from scrapbook.uploads.router import router as uploads_router
 
 FRONTEND_DIR = Path(__file__).resolve().parent.parent / "frontend"
 
-_CSP = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
-    "media-src 'self' blob:; connect-src 'self'; font-src 'self'; object-src 'none'; "
-    "base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
-)
+def site_csp(settings: Settings) -> str:
+    """The pages' policy; pictures and players may also load from the media origin (a CDN) or,
+    when S3 media are redirected to signed URLs, from the bucket's origin."""
+    media = ["'self'"]
+    if settings.media_base_url:
+        media.append(_origin(settings.media_base_url))
+    if settings.storage_backend == "s3" and settings.s3_serve == "presigned":
+        media.append(_origin(settings.s3_endpoint_url) if settings.s3_endpoint_url
+                     else f"https://{settings.s3_bucket}.s3.{settings.s3_region}.amazonaws.com")
+    sources = " ".join(dict.fromkeys(media))
+    return (
+        f"default-src 'self'; script-src 'self'; style-src 'self'; "
+        f"img-src {sources} data: blob:; media-src {sources} blob:; connect-src 'self'; "
+        "font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
+        "frame-ancestors 'none'"
+    )
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
 
 _API_DOC_PAGES = ("/docs", "/redoc")
 
@@ -80,6 +98,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                                               settings.signin_window_seconds)
 
     install_error_handlers(app)
+    csp = site_csp(settings)
 
     @app.middleware("http")
     async def security_headers(request: Request, call_next: RequestResponseEndpoint) -> Response:
@@ -95,7 +114,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         response.headers.setdefault("X-Frame-Options", "DENY")
         path = request.url.path
         if not path.startswith(_API_DOC_PAGES):  # Swagger UI and ReDoc load their own scripts
-            response.headers.setdefault("Content-Security-Policy", _CSP)
+            response.headers.setdefault("Content-Security-Policy", csp)
         if path.startswith(("/api/admin", "/api/receipts", "/api/contributions")):
             response.headers["Cache-Control"] = "no-store"
         return response

@@ -298,3 +298,16 @@ def test_transcripts_are_refused_on_writing_and_pictures_by_moderators_too(clien
     r = moderator.patch(f"/api/admin/contributions/{cid}",
                         json={"version": version, "transcript": "words"})
     assert r.status_code == 422 and r.json()["error"] == "unexpected_transcript"
+
+
+def test_the_pages_allow_pictures_and_players_from_the_media_origin_only(settings):
+    from scrapbook.main import site_csp
+
+    assert "media-src 'self' blob:" in site_csp(settings)
+    cdn = settings.model_copy(update={"media_base_url": "https://media.example.org/"})
+    policy = site_csp(cdn)
+    assert "img-src 'self' https://media.example.org data: blob:" in policy
+    assert "media-src 'self' https://media.example.org blob:" in policy
+    signed = settings.model_copy(update={"storage_backend": "s3", "s3_serve": "presigned",
+                                         "s3_endpoint_url": "http://127.0.0.1:9000"})
+    assert "media-src 'self' http://127.0.0.1:9000 blob:" in site_csp(signed)
