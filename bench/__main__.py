@@ -1,7 +1,13 @@
-"""`make bench`: image pipeline, gallery reads and submissions against a real uvicorn server.
+"""`make bench`: image and media pipelines, uploads, gallery reads and media serving.
 
-Run: .venv/bin/python -m bench [--rows 5000] [--requests 200]
-Set SCRAPBOOK_BENCH_DATABASE_URL to benchmark PostgreSQL (its tables are emptied first).
+Run: .venv/bin/python -m bench [--rows 5000] [--requests 200] [--only core|media|...]
+Set SCRAPBOOK_BENCH_DATABASE_URL to benchmark PostgreSQL (its tables are emptied first; the
+media benchmarks always use their own SQLite file).
+
+Media (bench/media.py, `--only media`): the server's peak RSS while a 499 MB video arrives by
+multipart and by tus; av.process remux, transcode and audio beside PyAV's demux, decode and bare
+encode floors; a 50 MB video served whole and by byte range beside Starlette's FileResponse.
+Each figure is printed with its anchors from the same run, and the ratio.
 """
 
 from __future__ import annotations
@@ -11,18 +17,18 @@ import datetime as dt
 import io
 import os
 import random
-import socket
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
 from PIL import Image
 from sqlalchemy import text
 
+from bench.media import PARTS, bench_media
+from bench.server import serve
 from scrapbook.cli import run_migrations
 from scrapbook.core.db import make_engine
 from scrapbook.core.security import hash_token, new_public_id
@@ -132,36 +138,9 @@ def seed(url: str, rows: int) -> None:
     engine.dispose()
 
 
-def serve(url: str, uploads: Path) -> tuple[subprocess.Popen[bytes], str]:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    env = {
-        **os.environ,
-        "SCRAPBOOK_DATABASE_URL": url,
-        "SCRAPBOOK_UPLOADS_DIR": str(uploads),
-        "SCRAPBOOK_SECRET_KEY": "b" * 40,
-        "SCRAPBOOK_SUBMISSIONS_PER_HOUR": "100000",
-        "SCRAPBOOK_LOG_LEVEL": "warning",
-    }
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "scrapbook.cli", "serve", "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
-    for _ in range(150):
-        try:
-            httpx.get(f"{base}/api/health", timeout=1)
-            return proc, base
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    proc.kill()
-    raise RuntimeError("server did not start")
-
-
-def timed(client: httpx.Client, n: int, call) -> tuple[float, float]:  # type: ignore[no-untyped-def]
+def timed(
+    client: httpx.Client, n: int, call: Callable[[httpx.Client, int], httpx.Response]
+) -> tuple[float, float]:
     samples = []
     for i in range(n):
         start = time.perf_counter()
@@ -176,62 +155,89 @@ def bench_http(url: str, rows: int, n: int) -> list[tuple[str, str]]:
     with tempfile.TemporaryDirectory() as tmp:
         run_migrations(url)
         seed(url, rows)
-        proc, base = serve(url, Path(tmp) / "uploads")
-        try:
-            with httpx.Client(base_url=base, timeout=30) as client:
-                first = client.get("/api/gallery", params={"limit": 24}).json()
-                deep = first["next_cursor"]
-                for _ in range(rows // 48):  # walk halfway down for a deep cursor
-                    page = client.get("/api/gallery", params={"limit": 24, "cursor": deep}).json()
-                    deep = page["next_cursor"] or deep
-                cases = {
-                    "gallery first page (24)": lambda c, i: c.get("/api/gallery"),
-                    "gallery page 100 items": lambda c, i: c.get(
-                        "/api/gallery", params={"limit": 100}
-                    ),
-                    "gallery deep cursor page": lambda c, i: c.get(
-                        "/api/gallery", params={"cursor": deep}
-                    ),
-                    "gallery region + tag filter": lambda c, i: c.get(
-                        "/api/gallery", params={"region": "devon", "tag": "tide"}
-                    ),
-                    "gallery search q=<word>": lambda c, i: c.get(
-                        "/api/gallery", params={"q": WORDS[i % len(WORDS)]}
-                    ),
-                    "submit a text contribution": lambda c, i: c.post(
-                        "/api/contributions",
-                        data={
-                            "kind": "text",
-                            "form": "note",
-                            "body": f"bench {i}",
-                            "consent": "true",
-                        },
-                        files={"_": ("", b"", "application/octet-stream")},
-                    ),
-                }
-                for name, call in cases.items():
-                    p50, p95 = timed(client, n, call)
-                    results.append(
-                        (
-                            f"{name} ({rows} approved rows)",
-                            f"p50 {p50:.1f} ms, p95 {p95:.1f} ms over {n}",
-                        )
+        with serve(url, Path(tmp)) as (_, base), httpx.Client(base_url=base, timeout=30) as client:
+            first = client.get("/api/gallery", params={"limit": 24}).json()
+            deep = first["next_cursor"]
+            for _ in range(rows // 48):  # walk halfway down for a deep cursor
+                page = client.get("/api/gallery", params={"limit": 24, "cursor": deep}).json()
+                deep = page["next_cursor"] or deep
+            cases = {
+                "gallery first page (24)": lambda c, i: c.get("/api/gallery"),
+                "gallery page 100 items": lambda c, i: c.get(
+                    "/api/gallery", params={"limit": 100}
+                ),
+                "gallery deep cursor page": lambda c, i: c.get(
+                    "/api/gallery", params={"cursor": deep}
+                ),
+                "gallery region + tag filter": lambda c, i: c.get(
+                    "/api/gallery", params={"region": "devon", "tag": "tide"}
+                ),
+                "gallery search q=<word>": lambda c, i: c.get(
+                    "/api/gallery", params={"q": WORDS[i % len(WORDS)]}
+                ),
+                "submit a text contribution": lambda c, i: c.post(
+                    "/api/contributions",
+                    data={
+                        "kind": "text",
+                        "form": "note",
+                        "body": f"bench {i}",
+                        "consent": "true",
+                    },
+                    files={"_": ("", b"", "application/octet-stream")},
+                ),
+            }
+            for name, call in cases.items():
+                p50, p95 = timed(client, n, call)
+                results.append(
+                    (
+                        f"{name} ({rows} approved rows)",
+                        f"p50 {p50:.1f} ms, p95 {p95:.1f} ms over {n}",
                     )
-        finally:
-            proc.terminate()
-            proc.wait(timeout=20)
+                )
     return results
 
 
+GROUPS = {"core": ("images", "http"), "media": PARTS}
+CHOICES = ("images", "http", *PARTS)
+
+
+def _chosen(only: str | None) -> tuple[str, ...]:
+    if not only:
+        return CHOICES
+    chosen: list[str] = []
+    for name in only.split(","):
+        name = name.strip()
+        if name not in (*CHOICES, *GROUPS):
+            known = ", ".join((*GROUPS, *CHOICES))
+            raise SystemExit(f"--only: unknown '{name}'; choose from {known}")
+        chosen += GROUPS.get(name, (name,))
+    return tuple(chosen)
+
+
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--rows", type=int, default=5000)
     parser.add_argument("--requests", type=int, default=200)
+    parser.add_argument("--repeats", type=int, default=3, help="runs of each media pipeline")
+    parser.add_argument(
+        "--only",
+        help="comma-separated: core (images, http) and/or media (upload, video, audio, range)",
+    )
     args = parser.parse_args()
+    chosen = _chosen(args.only)
     url = os.environ.get("SCRAPBOOK_BENCH_DATABASE_URL")
+    results = []
     with tempfile.TemporaryDirectory() as tmp:
         url = url or f"sqlite:///{tmp}/bench.db"
-        results = bench_images() + bench_http(url, args.rows, args.requests)
+        if "images" in chosen:
+            results += bench_images()
+        if "http" in chosen:
+            results += bench_http(url, args.rows, args.requests)
+    media = tuple(part for part in PARTS if part in chosen)
+    if media:
+        results += bench_media(media, repeats=args.repeats)
     backend = url.split(":", 1)[0]
     print(f"\nScrapbook benchmarks ({backend}, {os.cpu_count()} cores, {dt.date.today()})")
     for name, value in results:
