@@ -130,14 +130,21 @@ def form_fields(**overrides: Any) -> dict[str, Any]:
 
 
 def submit(client: TestClient, files: list[tuple[str, bytes, str]] | None = None,
-           url: str = "/api/contributions", **fields: Any) -> Any:
-    """POST a multipart contribution; files are (filename, bytes, content_type)."""
+           url: str = "/api/contributions", process: bool = True, **fields: Any) -> Any:
+    """POST a multipart contribution; files are (filename, bytes, content_type).
+
+    With `process`, the job queue then runs what the submission queued (pictures, sound and
+    video are made ready off the request path), as a worker would.
+    """
     data = form_fields(**fields)
     parts = [("files", f) for f in files or []]
     if parts:
-        return client.post(url, data=data, files=parts)
-    # multipart even without files, as the web form sends it
-    return client.post(url, data=data, files={"_": ("", b"", "application/octet-stream")})
+        answer = client.post(url, data=data, files=parts)
+    else:  # multipart even without files, as the web form sends it
+        answer = client.post(url, data=data, files={"_": ("", b"", "application/octet-stream")})
+    if process and not client.app.state.settings.worker_threads:  # type: ignore[attr-defined]
+        client.app.state.jobs.drain()  # type: ignore[attr-defined]
+    return answer
 
 
 def approve(moderator: TestClient, contribution_id: str, **extra: Any) -> Any:

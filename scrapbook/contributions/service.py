@@ -74,10 +74,10 @@ def submit(
     channel: Channel = Channel.web,
     entered_by: Moderator | None = None,
 ) -> ReceiptIssued:
-    """Validate, clean and store one contribution; blocking (images, probing): run in a thread.
+    """Validate, clean and store one contribution; blocking (file checks): run in a thread.
 
-    Text and images are `pending` at once. Sound and video are checked from their headers,
-    stored as received and left `processing` for the job queue.
+    Writing is `pending` at once. Pictures, sound and video are checked from their headers,
+    stored as received and left `processing` for the job queue, which makes them `pending`.
     """
     if not data.consent:
         raise InvalidInput(
@@ -138,18 +138,15 @@ def submit(
         if len(alt_texts) > 1:
             raise InvalidInput("There is one description for one file.", code="alt_text_mismatch")
         # Header checks first (type, size, duration, dimensions): a 4xx stores nothing.
-        received = media.receive_time_based(
+        received = [media.receive_time_based(
             session, storage, settings, Kind(data.kind),
             files[0] if files else None, data.upload_id,
-        )
+        )]
         alt_texts = alt_texts or [None]
-        images = []
     else:
         alt_texts += [None] * (len(files) - len(alt_texts))
-        # CPU work first: nothing is written unless every image is good.
-        images = media.process_images(
-            [media.ImageUpload(d, a) for d, a in zip(files, alt_texts, strict=True)], settings
-        )
+        # Header checks for every image before any is kept: one bad file refuses them all.
+        received = media.receive_images(session, storage, settings, files)
 
     code = new_receipt_code()
     receipt_hash = hash_receipt(code)
@@ -164,7 +161,8 @@ def submit(
         region=data.region,
         content_warning=warning,
         licence=data.licence,
-        status=Status.processing if time_based else Status.pending,
+        # Files are made ready by the job queue; writing alone goes straight to the moderators.
+        status=Status.processing if received else Status.pending,
         transcript=transcript,
         channel=channel,
         received_on=clock.today(),
@@ -175,10 +173,7 @@ def submit(
     contribution.tag_links = [ContributionTag(tag=t, position=i) for i, t in enumerate(tags)]
     session.add(contribution)
     session.flush()
-    if images:
-        media.attach_images(session, storage, contribution, images, alt_texts)
-    if time_based:
-        asset = media.attach_time_based(session, contribution, received, alt_texts[0])
+    for asset in media.attach_received(session, contribution, received, alt_texts):
         if jobs is not None:
             jobs.enqueue_after_commit(session, asset.id)
     if entered_by is not None:

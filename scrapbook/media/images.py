@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import io
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import BinaryIO
 
@@ -43,16 +45,11 @@ class ProcessedImage:
     derivatives: tuple[Derivative, ...]
 
 
-def process_image(
-    data: bytes | BinaryIO,
-    *,
-    max_bytes: int,
-    max_pixels: int,
-    display_edge: int,
-    thumb_edge: int,
-    label: str = "The image",
-) -> ProcessedImage:
-    """Clean one image, given as bytes or as a seekable file (e.g. a spooled upload)."""
+@contextmanager
+def _opened(data: bytes | BinaryIO, max_bytes: int, max_pixels: int,
+            label: str) -> Iterator[Image.Image]:
+    """The image opened lazily after every check its header allows: not empty, not too many
+    bytes, a known format, not too many pixels. Nothing is decoded yet."""
     stream = io.BytesIO(data) if isinstance(data, bytes | bytearray) else data
     size = stream.seek(0, io.SEEK_END)
     stream.seek(0)
@@ -84,18 +81,40 @@ def process_image(
                     f"{max_pixels // 1_000_000} megapixels.",
                     code="too_many_pixels",
                 )
-            try:
-                source.seek(0)  # GIF and animated WebP: the first frame only
-                source.load()
-                clean = _clean_pixels(source)
-            except (Image.DecompressionBombWarning, Image.DecompressionBombError) as exc:
-                raise TooLarge(
-                    f"{label} has too many pixels to process safely.", code="too_many_pixels"
-                ) from exc
-            except (OSError, SyntaxError, ValueError, EOFError) as exc:
-                raise InvalidInput(
-                    f"{label} is damaged or incomplete and cannot be read.", code="invalid_image"
-                ) from exc
+            yield source
+
+
+def check_image(
+    data: bytes | BinaryIO, *, max_bytes: int, max_pixels: int, label: str = "The image"
+) -> tuple[int, int]:
+    """Check what the header tells before anything is stored; returns (width, height)."""
+    with _opened(data, max_bytes, max_pixels, label) as source:
+        return source.size
+
+
+def process_image(
+    data: bytes | BinaryIO,
+    *,
+    max_bytes: int,
+    max_pixels: int,
+    display_edge: int,
+    thumb_edge: int,
+    label: str = "The image",
+) -> ProcessedImage:
+    """Clean one image, given as bytes or as a seekable file (e.g. a spooled upload)."""
+    with _opened(data, max_bytes, max_pixels, label) as source:
+        try:
+            source.seek(0)  # GIF and animated WebP: the first frame only
+            source.load()
+            clean = _clean_pixels(source)
+        except (Image.DecompressionBombWarning, Image.DecompressionBombError) as exc:
+            raise TooLarge(
+                f"{label} has too many pixels to process safely.", code="too_many_pixels"
+            ) from exc
+        except (OSError, SyntaxError, ValueError, EOFError) as exc:
+            raise InvalidInput(
+                f"{label} is damaged or incomplete and cannot be read.", code="invalid_image"
+            ) from exc
 
     display = _fit(clean, display_edge)
     thumb = _fit(clean, thumb_edge)

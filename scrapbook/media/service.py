@@ -8,7 +8,8 @@ import shutil
 import tempfile
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -20,16 +21,9 @@ from scrapbook.core.config import Settings
 from scrapbook.core.db import after_commit, on_rollback
 from scrapbook.core.security import new_public_id
 from scrapbook.media import av
-from scrapbook.media.images import Derivative, ProcessedImage, process_image
+from scrapbook.media.images import Derivative, ProcessedImage, check_image, process_image
 from scrapbook.media.storage import Storage
 from scrapbook.models import Contribution, MediaAsset, MediaVariant
-
-
-@dataclass(frozen=True)
-class ImageUpload:
-    data: bytes | BinaryIO
-    alt_text: str | None
-
 
 _decode_slots: dict[int, threading.BoundedSemaphore] = {}
 _slots_lock = threading.Lock()
@@ -40,58 +34,20 @@ def _slots(count: int) -> threading.BoundedSemaphore:
         return _decode_slots.setdefault(count, threading.BoundedSemaphore(count))
 
 
-def process_images(uploads: Sequence[ImageUpload], settings: Settings) -> list[ProcessedImage]:
-    """Decode and clean every image before anything is stored: one bad file refuses them all.
+def clean_image_file(path: Path, settings: Settings) -> ProcessedImage:
+    """Decode and clean one stored image (blocking: a job-queue worker runs it).
 
-    A decoded 40-megapixel image takes ~160 MB, so only `image_workers` decode at once
-    however many uploads arrive together; the others wait their turn.
+    A decoded 40-megapixel image takes ~160 MB, so only `image_workers` decode at once in a
+    process however many workers run; the others wait their turn.
     """
-    many = len(uploads) > 1
-    processed = []
-    for i, upload in enumerate(uploads, start=1):
-        with _slots(settings.image_workers):
-            processed.append(
-                process_image(
-                    upload.data,
-                    max_bytes=settings.image_bytes_max,
-                    max_pixels=settings.image_pixels_max,
-                    display_edge=settings.display_edge,
-                    thumb_edge=settings.thumb_edge,
-                    label=f"Image {i}" if many else "The image",
-                )
-            )
-    return processed
-
-
-def attach_images(
-    session: Session,
-    storage: Storage,
-    contribution: Contribution,
-    images: Sequence[ProcessedImage],
-    alt_texts: Sequence[str | None],
-) -> list[MediaAsset]:
-    """Write derivative files and their rows; the files are removed if the transaction fails."""
-    assert contribution.pk is not None
-    assets = []
-    for position, (image, alt) in enumerate(zip(images, alt_texts, strict=True)):
-        asset_id = new_public_id()
-        asset = MediaAsset(
-            id=asset_id,
-            contribution_pk=contribution.pk,
-            position=position,
-            type="image",
-            alt_text=alt,
-            width=image.width,
-            height=image.height,
-            blurhash=image.blurhash,
+    with _slots(settings.image_workers), path.open("rb") as fh:
+        return process_image(
+            fh,
+            max_bytes=settings.image_bytes_max,
+            max_pixels=settings.image_pixels_max,
+            display_edge=settings.display_edge,
+            thumb_edge=settings.thumb_edge,
         )
-        for derivative in image.derivatives:
-            variant = store_derivative(storage, asset_id, derivative)
-            on_rollback(session, lambda key=variant.key: storage.delete(key))  # type: ignore[misc]
-            asset.variants.append(variant)
-        session.add(asset)
-        assets.append(asset)
-    return assets
 
 
 def store_derivative(storage: Storage, asset_id: str, derivative: Derivative) -> MediaVariant:
@@ -125,15 +81,18 @@ def source_key(asset_id: str) -> str:
 
 @dataclass(frozen=True)
 class ReceivedFile:
-    """A sound or video upload that passed the header checks and waits in storage."""
+    """An upload that passed its header checks and waits in storage for the job queue."""
 
     asset_id: str
     source_key: str
-    probe: av.AvProbe
+    kind: Kind
+    width: int | None
+    height: int | None
+    duration: float | None = None
 
 
 def staging_dir(settings: Settings) -> Path:
-    """Where a multipart sound or video file is copied for its header check (then stored)."""
+    """Where a multipart upload is copied for its header check (then stored)."""
     return settings.tus_dir.parent / "intake"
 
 
@@ -149,6 +108,58 @@ def clean_staging(settings: Settings, older_than_seconds: float = 6 * 3600) -> i
             path.unlink(missing_ok=True)
             removed += 1
     return removed
+
+
+@contextmanager
+def _staged(settings: Settings, upload: bytes | BinaryIO) -> Iterator[Path]:
+    """The upload as a file of its own for the block. Beside the resumable uploads (the same
+    disk, so storing it is a link, not a copy) but not among them: their sweep removes any file
+    it does not know."""
+    staging = staging_dir(settings)
+    staging.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(dir=staging, prefix="upload-")
+    path = Path(name)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            if isinstance(upload, bytes):
+                out.write(upload)
+            else:
+                upload.seek(0)
+                shutil.copyfileobj(upload, out, 1024 * 1024)
+        yield path
+    finally:
+        path.unlink(missing_ok=True)
+
+
+def _keep(session: Session, storage: Storage, path: Path) -> tuple[str, str]:
+    """Store an accepted upload as received, until its job has made the derivatives."""
+    asset_id = new_public_id()
+    key = source_key(asset_id)
+    storage.put_file(key, path, "application/octet-stream")
+    on_rollback(session, lambda: storage.delete(key))
+    return asset_id, key
+
+
+def receive_images(
+    session: Session, storage: Storage, settings: Settings, uploads: Sequence[bytes | BinaryIO]
+) -> list[ReceivedFile]:
+    """Check each image from its header (type, bytes, pixels), then keep it for the job queue.
+
+    One refused image refuses them all, and nothing stays stored.
+    """
+    many = len(uploads) > 1
+    received = []
+    for i, upload in enumerate(uploads, start=1):
+        with _staged(settings, upload) as path, path.open("rb") as fh:
+            width, height = check_image(
+                fh,
+                max_bytes=settings.image_bytes_max,
+                max_pixels=settings.image_pixels_max,
+                label=f"Image {i}" if many else "The image",
+            )
+            asset_id, key = _keep(session, storage, path)
+        received.append(ReceivedFile(asset_id, key, Kind.image, width, height))
+    return received
 
 
 def receive_time_based(
@@ -167,58 +178,54 @@ def receive_time_based(
     """
     from scrapbook.uploads.service import take_finished  # uploads builds on media, not back
 
-    asset_id = new_public_id()
-    key = source_key(asset_id)
     if upload_id is not None:
         path = take_finished(session, settings, upload_id)
         probe = av.probe(path, settings, kind)
-        storage.put_file(key, path, "application/octet-stream")
+        asset_id, key = _keep(session, storage, path)
         after_commit(session, lambda: path.unlink(missing_ok=True))
     else:
         assert upload is not None
-        # Beside the resumable uploads (same disk, so storing it is a link, not a copy), but not
-        # among them: their sweep removes any file it does not know.
-        staging = staging_dir(settings)
-        staging.mkdir(parents=True, exist_ok=True)
-        fd, name = tempfile.mkstemp(dir=staging, prefix="upload-")
-        path = Path(name)
-        try:
-            with os.fdopen(fd, "wb") as out:
-                if isinstance(upload, bytes):
-                    out.write(upload)
-                else:
-                    upload.seek(0)
-                    shutil.copyfileobj(upload, out, 1024 * 1024)
+        with _staged(settings, upload) as path:
             probe = av.probe(path, settings, kind)
-            storage.put_file(key, path, "application/octet-stream")
-        finally:
-            path.unlink(missing_ok=True)
-    on_rollback(session, lambda: storage.delete(key))
-    return ReceivedFile(asset_id, key, probe)
-
-
-def attach_time_based(
-    session: Session, contribution: Contribution, received: ReceivedFile, description: str | None
-) -> MediaAsset:
-    """The asset row, `processing` until the job queue has made its playable files."""
-    assert contribution.pk is not None
-    probe = received.probe
-    asset = MediaAsset(
-        id=received.asset_id,
-        contribution_pk=contribution.pk,
-        position=0,
-        type=received.probe.kind,
-        alt_text=description,
-        # Upright as shown: a portrait phone clip is stored landscape with a quarter turn.
-        width=probe.height if probe.rotation in (90, 270) else probe.width,
-        height=probe.width if probe.rotation in (90, 270) else probe.height,
-        duration=received.probe.duration,
-        state=AssetState.processing,
-        source_key=received.source_key,
+            asset_id, key = _keep(session, storage, path)
+    # Upright as shown: a portrait phone clip is stored landscape with a quarter turn.
+    turned = probe.rotation in (90, 270)
+    return ReceivedFile(
+        asset_id,
+        key,
+        probe.kind,
+        width=probe.height if turned else probe.width,
+        height=probe.width if turned else probe.height,
+        duration=probe.duration,
     )
-    session.add(asset)
+
+
+def attach_received(
+    session: Session,
+    contribution: Contribution,
+    received: Sequence[ReceivedFile],
+    descriptions: Sequence[str | None],
+) -> list[MediaAsset]:
+    """The asset rows, `processing` until the job queue has made their derivatives."""
+    assert contribution.pk is not None
+    assets = []
+    for position, (item, description) in enumerate(zip(received, descriptions, strict=True)):
+        asset = MediaAsset(
+            id=item.asset_id,
+            contribution_pk=contribution.pk,
+            position=position,
+            type=item.kind,
+            alt_text=description,
+            width=item.width,
+            height=item.height,
+            duration=item.duration,
+            state=AssetState.processing,
+            source_key=item.source_key,
+        )
+        session.add(asset)
+        assets.append(asset)
     session.flush()
-    return asset
+    return assets
 
 
 def erase_files_after_commit(

@@ -1,4 +1,5 @@
-"""Media work off the request path: turn a stored upload into playable, metadata-free files.
+"""Media work off the request path: turn a stored upload into clean, metadata-free files
+(pictures; playable sound and video with a poster or waveform).
 
 A job is only a pointer (`asset_id`); the asset row is the record. A worker claims the asset
 with a lease (an atomic update), processes it, and in one transaction writes its variants and
@@ -27,7 +28,9 @@ from scrapbook.core.config import Settings
 from scrapbook.core.db import after_commit, session_scope
 from scrapbook.core.errors import ScrapbookError
 from scrapbook.media import av
+from scrapbook.media.images import ProcessedImage
 from scrapbook.media.service import (
+    clean_image_file,
     clean_staging,
     derivative_key,
     file_etag,
@@ -40,6 +43,16 @@ log = logging.getLogger("scrapbook.media")
 
 _EXTENSIONS = {"audio/mp4": "m4a", "video/mp4": "mp4", "audio/webm": "webm", "audio/ogg": "ogg"}
 GAVE_UP = "The file could not be processed after several attempts."
+
+
+@dataclass(frozen=True)
+class _Made:
+    """What a finished job records on its asset."""
+
+    duration: float | None
+    width: int | None
+    height: int | None
+    blurhash: str | None
 
 
 @dataclass
@@ -133,8 +146,8 @@ class MediaJobs:
             return
         stored = _Stored()
         try:
-            processed = self._make(asset_id, kind, source_key, stored)
-            self._finish(asset_id, processed, stored)
+            made = self._make(asset_id, kind, source_key, stored)
+            self._finish(asset_id, made, stored)
         except (av.MediaFailed, ScrapbookError) as exc:  # the file itself: trying again won't help
             self._remove(stored)
             self._fail(asset_id, exc.reason if isinstance(exc, av.MediaFailed) else exc.detail)
@@ -169,7 +182,13 @@ class MediaJobs:
             asset = session.exec(select(MediaAsset).where(MediaAsset.id == asset_id)).one()
             return Kind(asset.type), asset.source_key, asset.attempts
 
-    def _make(self, asset_id: str, kind: Kind, source_key: str, stored: _Stored) -> av.ProcessedAV:
+    def _make(self, asset_id: str, kind: Kind, source_key: str, stored: _Stored) -> _Made:
+        """The derivatives, written to storage (and listed in `stored`) before any row is."""
+        if kind == Kind.image:
+            with self.storage.local_copy(source_key) as source:
+                image = clean_image_file(source, self.settings)
+            self._store_pictures(asset_id, image, stored)
+            return _Made(None, image.width, image.height, image.blurhash)
         with (
             self.storage.local_copy(source_key) as source,
             tempfile.TemporaryDirectory(prefix="scrapbook-av-") as work,
@@ -190,13 +209,21 @@ class MediaJobs:
                         etag=file_etag(out.path),
                     )
                 )
-        for derivative in processed.poster.derivatives:
+        self._store_pictures(asset_id, processed.poster, stored)
+        return _Made(
+            processed.duration,
+            processed.width or processed.poster.width,
+            processed.height or processed.poster.height,
+            processed.poster.blurhash,
+        )
+
+    def _store_pictures(self, asset_id: str, image: ProcessedImage, stored: _Stored) -> None:
+        for derivative in image.derivatives:
             variant = store_derivative(self.storage, asset_id, derivative)
             stored.keys.append(variant.key)
             stored.variants.append(variant)
-        return processed
 
-    def _finish(self, asset_id: str, processed: av.ProcessedAV, stored: _Stored) -> None:
+    def _finish(self, asset_id: str, made: _Made, stored: _Stored) -> None:
         with session_scope(self.engine) as session:
             asset = session.exec(
                 select(MediaAsset)
@@ -210,10 +237,9 @@ class MediaJobs:
             source = asset.source_key
             asset.variants.extend(stored.variants)
             asset.state = AssetState.ready
-            asset.duration = processed.duration
-            asset.width = processed.width or processed.poster.width
-            asset.height = processed.height or processed.poster.height
-            asset.blurhash = processed.poster.blurhash
+            asset.duration = made.duration
+            asset.width, asset.height = made.width, made.height
+            asset.blurhash = made.blurhash
             asset.source_key = None
             asset.lease_until = None
             session.add(asset)
@@ -249,9 +275,9 @@ class MediaJobs:
                 )
             ).one()
             keys = [key for m in contribution.media for key in _keys_of(m)]
-            for media in contribution.media:
+            for media in contribution.media:  # one bad file fails the whole contribution
                 media.variants.clear()
-                media.state = AssetState.failed if media.id == asset_id else media.state
+                media.state = AssetState.failed
                 media.source_key = None
                 media.lease_until = None
                 session.add(media)

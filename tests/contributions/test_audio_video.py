@@ -13,8 +13,9 @@ from tests.conftest import approve, count_rows, sign_in, stored_files, submit
 
 
 def send(client, path: Path, kind: str, **fields):
+    """Send one file and leave its job queued (the tests run it when they choose)."""
     return submit(client, files=[(path.name, path.read_bytes(), "application/octet-stream")],
-                  kind=kind, form="song" if kind == "audio" else "film", **fields)
+                  kind=kind, form="song" if kind == "audio" else "film", process=False, **fields)
 
 
 def nothing_stored(app, settings) -> None:

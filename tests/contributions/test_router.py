@@ -215,7 +215,6 @@ def test_image_item_has_sizes_blurhash_and_variant_urls(client, moderator):
         ("photo.jpg", text_disguised_as_jpeg(), "image/jpeg", 415, "unsupported_type"),
         ("drawing.svg", svg_bytes(), "image/svg+xml", 415, "unsupported_type"),
         ("page.jpg", html_bytes(), "image/jpeg", 415, "unsupported_type"),
-        ("cut.jpg", truncated_jpeg(), "image/jpeg", 422, "invalid_image"),
         ("flood.png", pixel_flood_png(), "image/png", 413, "too_many_pixels"),
         ("empty.jpg", b"", "image/jpeg", 422, "empty_file"),
     ],
@@ -234,6 +233,24 @@ def test_bad_images_are_refused_and_nothing_is_stored(
     assert r.json()["error"] == code
     assert r.json()["detail"]
     nothing_stored(app, settings)
+
+
+def test_a_cut_image_passes_its_header_check_then_fails_and_nothing_is_kept(
+    client, moderator, app, settings
+):
+    r = submit(
+        client,
+        kind="image",
+        form="photo",
+        files=[("ok.jpg", plain_jpeg(), "image/jpeg"), ("cut.jpg", truncated_jpeg(), "image/jpeg")],
+    )
+    assert r.status_code == 202, r.text  # its header is sound: found only while decoding
+    status = client.get(r.json()["status_url"]).json()
+    assert status["status"] == "failed" and "sorry" in status["public_reason"].lower()
+    view = moderator.get(f"/api/admin/contributions/{r.json()['id']}").json()
+    assert view["failure_reason"] == "The image is damaged or incomplete and cannot be read."
+    assert stored_files(settings) == []  # the good image's files go too
+    assert count_rows(app, "media_variant") == 0
 
 
 def test_oversized_file_is_refused_while_streaming(app, settings, client):

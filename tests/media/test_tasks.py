@@ -76,7 +76,7 @@ def wait_for(condition, seconds: float) -> bool:
 def test_a_job_killed_mid_way_runs_again_after_restart(client, app, settings, tmp_path):
     clip = slow_clip(tmp_path / "clip.mp4")
     r = submit(client, files=[(clip.name, clip.read_bytes(), "video/mp4")], kind="video",
-               form="film")
+               form="film", process=False)
     assert r.status_code == 202, r.text
     assert app.state.jobs.huey.pending_count() == 1
 
@@ -110,7 +110,7 @@ def test_a_job_killed_mid_way_runs_again_after_restart(client, app, settings, tm
 def test_the_sweep_queues_again_only_what_was_lost(client, app, settings, tmp_path):
     wav = samples.wav_pcm(tmp_path)
     r = submit(client, files=[(wav.name, wav.read_bytes(), "audio/wav")], kind="audio",
-               form="note")
+               form="note", process=False)
     assert r.status_code == 202
     jobs = app.state.jobs
     jobs.sweep()  # queued and not yet claimed: left alone
@@ -132,7 +132,7 @@ def asset_id_of(app) -> str:
 def test_a_file_that_keeps_killing_its_worker_is_given_up_on(client, app, settings, tmp_path):
     wav = samples.wav_pcm(tmp_path)
     r = submit(client, files=[(wav.name, wav.read_bytes(), "audio/wav")], kind="audio",
-               form="note")
+               form="note", process=False)
     # Every try so far ended with the worker gone (no exception, only a lease run out).
     with app.state.engine.begin() as conn:
         conn.execute(text("UPDATE media_asset SET attempts = :n"), {"n": settings.job_attempts})
