@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import AsyncGenerator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import BinaryIO
 
 from fastapi import Request
@@ -14,7 +16,8 @@ from starlette.formparsers import MultiPartException, MultiPartParser
 from scrapbook.contributions.schemas import ContributionCreate
 from scrapbook.contributions.vocabulary import Kind
 from scrapbook.core.config import Settings
-from scrapbook.core.errors import InvalidInput, ScrapbookError, TooLarge, UnsupportedMedia
+from scrapbook.core.errors import InvalidInput, TooLarge, UnsupportedMedia
+from scrapbook.media.service import staging_dir
 
 _TEXT_PART_MAX = 256 * 1024
 _KINDS = frozenset(k.value for k in Kind)  # one text field; the body limit is far below this
@@ -62,10 +65,27 @@ class _StrictParser(MultiPartParser):
         )
         self._settings = settings
         self._file_bytes = 0
+        self.staged: list[Path] = []
 
     def on_part_begin(self) -> None:
         super().on_part_begin()
         self._file_bytes = 0
+
+    def on_headers_finished(self) -> None:
+        super().on_headers_finished()
+        upload = self._current_part.file
+        if upload is not None:
+            # Straight into the staging folder on the storage's disk, not a spooled temporary
+            # file (in memory, or in a /tmp that may be RAM) copied there afterwards.
+            folder = staging_dir(self._settings)
+            folder.mkdir(parents=True, exist_ok=True)
+            upload.file.close()
+            staged = tempfile.NamedTemporaryFile(  # noqa: SIM115 (closed with the form)
+                dir=folder, prefix="upload-", delete=False
+            )
+            self.staged.append(Path(staged.name))
+            self._files_to_close_on_error.append(staged)  # type: ignore[arg-type]
+            upload.file = staged  # type: ignore[assignment]
 
     def on_part_data(self, data: bytes, start: int, end: int) -> None:
         if self._current_part.file is not None:
@@ -129,6 +149,7 @@ FORM_OPENAPI = {
 class SubmittedForm:
     fields: dict[str, list[str]] = field(default_factory=dict)
     files: list[UploadFile] = field(default_factory=list)
+    staged: list[Path] = field(default_factory=list)  # every file part, removed on close
 
     def one(self, name: str) -> str | None:
         values = self.fields.get(name)
@@ -138,12 +159,14 @@ class SubmittedForm:
         return self.fields.get(name, [])
 
     def file_objects(self) -> list[BinaryIO]:
-        """The uploads as plain files (spooled to disk past 1 MB), for worker threads."""
+        """The uploads as plain files (in the staging folder), for worker threads."""
         return [upload.file for upload in self.files]
 
     async def close(self) -> None:
         for upload in self.files:
             await upload.close()
+        for path in self.staged:
+            path.unlink(missing_ok=True)
 
 
 async def read_submission(request: Request, settings: Settings) -> SubmittedForm:
@@ -157,15 +180,18 @@ async def read_submission(request: Request, settings: Settings) -> SubmittedForm
         raise TooLarge(
             f"The submission is larger than {settings.request_bytes_max // 1_000_000} MB in all."
         )
+    parser = _StrictParser(request, settings)
     try:
-        form = await _StrictParser(request, settings).parse()
-    except ScrapbookError:
+        form = await parser.parse()
+    except BaseException as exc:
+        for path in parser.staged:  # nothing of a refused form stays on disk
+            path.unlink(missing_ok=True)
+        if isinstance(exc, MultiPartException):
+            raise InvalidInput(
+                f"The form could not be read: {exc.message}", code="invalid_form"
+            ) from exc
         raise
-    except MultiPartException as exc:
-        raise InvalidInput(
-            f"The form could not be read: {exc.message}", code="invalid_form"
-        ) from exc
-    out = SubmittedForm()
+    out = SubmittedForm(staged=parser.staged)
     for name, value in form.multi_items():
         if isinstance(value, UploadFile):
             if name == "files" and (value.filename or value.size):

@@ -112,13 +112,19 @@ def clean_staging(settings: Settings, older_than_seconds: float = 6 * 3600) -> i
 
 @contextmanager
 def _staged(settings: Settings, upload: bytes | BinaryIO) -> Iterator[Path]:
-    """The upload as a file of its own for the block. Beside the resumable uploads (the same
-    disk, so storing it is a link, not a copy) but not among them: their sweep removes any file
-    it does not know."""
+    """The upload as a file of its own for the block: where the form parser wrote it, or a copy.
+    Beside the resumable uploads (the same disk, so storing it is a link, not a copy) but not
+    among them: their sweep removes any file it does not know."""
     staging = staging_dir(settings)
+    name = getattr(upload, "name", None)
+    if isinstance(name, str) and Path(name).parent == staging:  # the form parser put it here
+        assert not isinstance(upload, bytes)
+        upload.flush()
+        yield Path(name)
+        return
     staging.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(dir=staging, prefix="upload-")
-    path = Path(name)
+    fd, made = tempfile.mkstemp(dir=staging, prefix="upload-")
+    path = Path(made)
     try:
         with os.fdopen(fd, "wb") as out:
             if isinstance(upload, bytes):

@@ -8,6 +8,7 @@ from pathlib import Path
 import av
 import pytest
 
+from scrapbook.media.service import staging_dir
 from tests import av_samples as samples
 from tests.conftest import approve, count_rows, sign_in, stored_files, submit
 
@@ -22,8 +23,8 @@ def nothing_stored(app, settings) -> None:
     assert count_rows(app, "contribution") == 0
     assert count_rows(app, "media_asset") == 0
     assert stored_files(settings) == []
-    tus = Path(settings.tus_dir)
-    assert not tus.exists() or list(tus.iterdir()) == []
+    for folder in (Path(settings.tus_dir), staging_dir(settings)):  # nothing half-received
+        assert not folder.exists() or list(folder.iterdir()) == [], folder
 
 
 def status_of(client, receipt: str) -> dict:
