@@ -13,6 +13,9 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import tempfile
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -146,7 +149,8 @@ class MediaJobs:
             return
         stored = _Stored()
         try:
-            made = self._make(asset_id, kind, source_key, stored)
+            with self._lease_kept(asset_id):
+                made = self._make(asset_id, kind, source_key, stored)
             self._finish(asset_id, made, stored)
         except (av.MediaFailed, ScrapbookError) as exc:  # the file itself: trying again won't help
             self._remove(stored)
@@ -159,6 +163,41 @@ class MediaJobs:
                 return
             self._release(asset_id)
             raise  # Huey retries after job_retry_seconds
+
+    @contextmanager
+    def _lease_kept(self, asset_id: str) -> Iterator[None]:
+        """Renew the lease while the work runs (a long transcode outlasts one lease), so the
+        sweep only ever queues again the work of a worker that has died."""
+        stop = threading.Event()
+        every = self.settings.job_lease_seconds / 3
+
+        def renew() -> None:
+            while not stop.wait(every):
+                try:
+                    self._renew(asset_id)
+                except Exception:  # the next renewal tries again; the lease has time left
+                    log.exception("could not renew a media job's lease")
+
+        keeper = threading.Thread(target=renew, name="scrapbook-lease", daemon=True)
+        keeper.start()
+        try:
+            yield
+        finally:
+            stop.set()
+            keeper.join()
+
+    def _renew(self, asset_id: str) -> None:
+        until = clock.now() + dt.timedelta(seconds=self.settings.job_lease_seconds)
+        with Session(self.engine) as session:
+            session.execute(
+                update(MediaAsset)
+                .where(
+                    col(MediaAsset.id) == asset_id,
+                    col(MediaAsset.state) == AssetState.processing,
+                )
+                .values(lease_until=until)
+            )
+            session.commit()
 
     def _claim(self, asset_id: str) -> tuple[Kind, str | None, int] | None:
         now = clock.now()

@@ -154,3 +154,26 @@ def test_a_late_failure_of_a_duplicate_job_leaves_finished_work_alone(client, mo
     app.state.jobs._fail(asset_id_of(app), "a second worker whose lease ran over failed")
     assert client.get(f"/api/gallery/{r.json()['id']}").status_code == 200
     assert contribution_status(app) == "approved"
+
+
+def test_a_long_job_keeps_its_lease_so_the_sweep_never_starts_it_twice(client, app, settings,
+                                                                      tmp_path):
+    import threading
+
+    settings.job_lease_seconds = 1  # the transcode below takes several leases' time
+    clip = slow_clip(tmp_path / "clip.mp4")
+    submit(client, files=[(clip.name, clip.read_bytes(), "video/mp4")], kind="video",
+           form="film", process=False)
+    jobs = app.state.jobs
+    worker = threading.Thread(target=jobs.drain)
+    worker.start()
+    assert wait_for(lambda: asset_row(app)[1] is not None, 30), "the job was never claimed"
+    queued_again = 0
+    while worker.is_alive():
+        jobs.sweep()  # as the periodic sweep would, far more often than it does
+        queued_again = max(queued_again, jobs.huey.pending_count())
+        time.sleep(0.25)
+    worker.join()
+    assert queued_again == 0
+    assert contribution_status(app) == "pending"
+    assert asset_row(app)[2] == 1  # one attempt
