@@ -16,6 +16,7 @@ from starlette.middleware.base import RequestResponseEndpoint
 
 from scrapbook import __version__
 from scrapbook.contributions.router import router as contributions_router
+from scrapbook.core.bodylimit import BodyLimit
 from scrapbook.core.config import Settings, get_settings
 from scrapbook.core.db import make_engine
 from scrapbook.core.errors import error_body, install_error_handlers
@@ -28,6 +29,7 @@ from scrapbook.media.router import router as media_router
 from scrapbook.media.storage import make_storage
 from scrapbook.media.tasks import MediaJobs
 from scrapbook.meta.router import router as meta_router
+from scrapbook.moderation.auth import SigninThrottle
 from scrapbook.moderation.router import router as moderation_router
 from scrapbook.moderation.router import sessions as moderation_sessions_router
 from scrapbook.site.router import router as site_router
@@ -94,10 +96,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.submission_limiter = SlidingWindow(settings.submissions_per_hour, 3600)
     app.state.report_limiter = SlidingWindow(settings.reports_per_hour, 3600)
     app.state.upload_limiter = SlidingWindow(settings.submissions_per_hour, 3600)
-    app.state.signin_throttle = SlidingWindow(settings.signin_failures_max,
-                                              settings.signin_window_seconds)
+    app.state.signin_throttle = SigninThrottle(settings)
+    app.state.attempt_limiter = SlidingWindow(settings.submission_attempts_per_hour, 3600)
+    app.state.receipt_limiter = SlidingWindow(settings.receipts_per_hour, 3600)
 
     install_error_handlers(app)
+    app.add_middleware(BodyLimit, settings=settings)
     csp = site_csp(settings)
 
     @app.middleware("http")

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 
 from fastapi import Request
 
@@ -26,9 +26,31 @@ def _count(request: Request, limiter: SlidingWindow, what: str) -> None:
         )
 
 
-def count_submission(request: Request) -> None:
-    """Count this attempt against the client's hourly allowance, or refuse it (429)."""
-    _count(request, request.app.state.submission_limiter, "contributions")
+@contextmanager
+def submission_allowance(request: Request) -> Iterator[None]:
+    """Every try counts against a generous hourly allowance of attempts; only an accepted
+    submission counts against the hourly allowance of contributions, so a few mistakes (no
+    consent, a field too long) never lock a person out. The place is taken before the work
+    (so parallel submissions cannot pass the limit) and given back if the submission fails."""
+    _count(request, request.app.state.attempt_limiter, "attempts")
+    limiter: SlidingWindow = request.app.state.submission_limiter
+    key = client_key(request)
+    if not limiter.try_hit(key):
+        raise RateLimited(
+            "You have sent a lot of contributions in the last hour. "
+            "Please try again a little later.",
+            headers={"Retry-After": str(limiter.retry_after(key))},
+        )
+    try:
+        yield
+    except BaseException:
+        limiter.undo(key)
+        raise
+
+
+def count_receipt(request: Request) -> None:
+    """Receipt look-ups and withdrawals per client (codes are 100 bits: defence in depth)."""
+    _count(request, request.app.state.receipt_limiter, "receipt look-ups")
 
 
 def count_upload(request: Request) -> None:

@@ -7,7 +7,7 @@ from fastapi.concurrency import run_in_threadpool
 
 from scrapbook.contributions import service
 from scrapbook.contributions.forms import FORM_OPENAPI, parse_create, read_submission
-from scrapbook.contributions.limits import count_submission, intake_slot
+from scrapbook.contributions.limits import count_receipt, intake_slot, submission_allowance
 from scrapbook.contributions.schemas import ReceiptIssued, ReceiptStatus
 from scrapbook.core.deps import JobsDep, SessionDep, SettingsDep, StorageDep
 
@@ -25,7 +25,14 @@ async def submit_contribution(
     jobs: JobsDep,
 ) -> ReceiptIssued:
     """Send a contribution (multipart form). The receipt code in the answer is shown only once."""
-    count_submission(request)
+    with submission_allowance(request):
+        return await _submit(request, session, settings, storage, jobs)
+
+
+async def _submit(
+    request: Request, session: SessionDep, settings: SettingsDep, storage: StorageDep,
+    jobs: JobsDep,
+) -> ReceiptIssued:
     async with intake_slot(request):
         form = await read_submission(request, settings)
         try:
@@ -41,13 +48,15 @@ async def submit_contribution(
 
 
 @router.get("/receipts/{code}", response_model=ReceiptStatus)
-def receipt_status(code: str, session: SessionDep) -> ReceiptStatus:
+def receipt_status(code: str, request: Request, session: SessionDep) -> ReceiptStatus:
     """Where a contribution stands, by its receipt code."""
+    count_receipt(request)
     return service.receipt_status(session, code)
 
 
 @router.delete("/receipts/{code}", status_code=204)
-def withdraw(code: str, session: SessionDep, storage: StorageDep) -> Response:
+def withdraw(code: str, request: Request, session: SessionDep, storage: StorageDep) -> Response:
     """Withdraw a contribution: it, its files and its search entry are erased."""
+    count_receipt(request)
     service.withdraw(session, storage, code)
     return Response(status_code=204)

@@ -89,8 +89,18 @@ class Settings(BaseSettings):
     # Abuse limits: submissions per client per hour, sign-in failures per window.
     submissions_per_hour: int = 10
     reports_per_hour: int = 20  # visitor reports (contributions, out-of-date services)
+    submission_attempts_per_hour: int = 60  # tries, accepted or not (mistakes are allowed)
+    receipts_per_hour: int = 60  # receipt look-ups and withdrawals per client
+    # Sign-in: free failures per (username, client), then exponential back-off from 1 s up to
+    # the window; past `signin_global_failures` failures for a username from anywhere in the
+    # window, every attempt for it is slowed by `signin_slowdown_seconds` (never refused).
     signin_failures_max: int = 5
     signin_window_seconds: int = 900
+    signin_global_failures: int = 50
+    signin_slowdown_seconds: float = 2.0
+    # Request bodies other than uploads (JSON), refused with 413 while they are read.
+    json_body_max: int = 256 * 1024
+    signin_body_max: int = 4 * 1024
 
     # Behind a reverse proxy: the addresses allowed to set X-Forwarded-For/-Proto (e.g.
     # "127.0.0.1"); unset means the app is reached directly and such headers are ignored.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response
@@ -49,13 +50,17 @@ Limit = Annotated[int, Query(ge=1, le=100)]
 
 
 @sessions.post("/session", response_model=SignedIn)
-def sign_in(
+async def sign_in(
     body: SignIn, request: Request, response: Response, session: SessionDep, settings: SettingsDep
 ) -> SignedIn:
     """Sign in; sets an HttpOnly session cookie and returns the CSRF token to send back."""
     client = client_key(request)
-    moderator, token, csrf = auth.sign_in(
-        session, settings, request.app.state.signin_throttle, client, body.username, body.password
+    throttle: auth.SigninThrottle = request.app.state.signin_throttle
+    # A username under a guessing storm is slowed for everyone, without holding a thread.
+    if delay := throttle.slowdown(body.username):
+        await asyncio.sleep(delay)
+    moderator, token, csrf = await run_in_threadpool(
+        auth.sign_in, session, settings, throttle, client, body.username, body.password
     )
     response.set_cookie(
         SESSION_COOKIE,

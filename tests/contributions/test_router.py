@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 
 import pytest
+from fastapi.testclient import TestClient
 from PIL import Image
 
 from tests.conftest import approve, count_rows, stored_files, submit
@@ -438,14 +439,14 @@ def test_chunked_upload_without_length_is_capped_while_streaming(client, setting
     nothing_stored(app, settings)
 
 
-def test_every_attempt_counts_and_parallel_submissions_cannot_pass_the_limit(app, settings):
+def test_mistakes_do_not_use_up_the_allowance_and_parallel_ones_cannot_pass_it(app, settings):
     from concurrent.futures import ThreadPoolExecutor
 
     from fastapi.testclient import TestClient
 
     app.state.submission_limiter.limit = 3
-    bad = submit(TestClient(app), title="x" * 500)
-    assert bad.status_code == 422  # a failed attempt counts too
+    for _ in range(5):  # five mistakes: each refused, none counted as a contribution
+        assert submit(TestClient(app), title="x" * 500).status_code == 422
 
     def attempt(_):
         with TestClient(app) as c:
@@ -453,8 +454,25 @@ def test_every_attempt_counts_and_parallel_submissions_cannot_pass_the_limit(app
 
     with ThreadPoolExecutor(max_workers=6) as pool:
         codes = list(pool.map(attempt, range(8)))
-    assert sorted(codes) == [202, 202] + [429] * 6
-    assert count_rows(app, "contribution") == 2
+    assert sorted(codes) == [202, 202, 202] + [429] * 5
+    assert count_rows(app, "contribution") == 3
+
+
+def test_attempts_have_a_generous_allowance_of_their_own(app, client):
+    app.state.attempt_limiter.limit = 4
+    codes = [submit(client, consent=None).status_code for _ in range(5)]
+    assert codes == [422] * 4 + [429]
+    assert submit(client).status_code == 429  # attempts are attempts, right or wrong
+
+
+def test_receipt_look_ups_and_withdrawals_are_limited_per_client(app, client):
+    app.state.receipt_limiter.limit = 3
+    code = submit(client).json()["receipt"]
+    assert [client.get(f"/api/receipts/{code}").status_code for _ in range(3)] == [200] * 3
+    r = client.delete(f"/api/receipts/{code}")
+    assert r.status_code == 429 and int(r.headers["Retry-After"]) > 0
+    elsewhere = TestClient(app, client=("203.0.113.9", 4000))
+    assert elsewhere.get(f"/api/receipts/{code}").status_code == 200
 
 
 def test_when_every_intake_slot_is_busy_the_answer_is_a_clear_503(client, app, settings):

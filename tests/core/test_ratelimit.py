@@ -29,3 +29,23 @@ def test_memory_stays_bounded_under_many_distinct_clients():
     for i in range(60):
         window.try_hit(f"new-{i}")
     assert len(window._hits) <= 60  # the expired "old" clients were forgotten
+
+
+def test_backoff_gives_free_tries_then_doubles_the_wait_and_forgets_after_the_cap():
+    from scrapbook.core.ratelimit import Backoff
+
+    now = [0.0]
+    backoff = Backoff(free=3, base=1.0, cap=60.0, clock=lambda: now[0])
+    assert [backoff.try_attempt("k") for _ in range(3)] == [0.0, 0.0, 0.0]
+    assert backoff.try_attempt("k") == 1.0  # 2 ** 0 seconds after the last failure
+    now[0] += 1.0
+    assert backoff.try_attempt("k") == 0.0  # a fourth failure...
+    assert backoff.try_attempt("k") == 2.0  # ...doubles the wait
+    now[0] += 2.0
+    backoff.try_attempt("k")
+    assert backoff.try_attempt("k") == 4.0
+    assert backoff.try_attempt("other") == 0.0  # keys are apart
+    now[0] += 60.0
+    assert backoff.try_attempt("k") == 0.0  # forgotten after the cap
+    backoff.succeeded("k")
+    assert [backoff.try_attempt("k") for _ in range(3)] == [0.0, 0.0, 0.0]

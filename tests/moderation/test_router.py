@@ -76,6 +76,42 @@ def test_failed_sign_ins_are_throttled(app, client):
     assert int(r.headers["Retry-After"]) > 0
 
 
+def test_a_guesser_elsewhere_cannot_lock_the_real_moderator_out(app):
+    from fastapi.testclient import TestClient
+
+    make_moderator(app, "kim")
+    guesser = TestClient(app, client=("198.51.100.7", 5000))
+    for _ in range(app.state.settings.signin_failures_max):
+        r = guesser.post("/api/admin/session", json={"username": "kim", "password": "wrong"})
+        assert r.status_code == 401
+    blocked = guesser.post("/api/admin/session", json={"username": "kim", "password": "wrong"})
+    assert blocked.status_code == 429
+    real = TestClient(app, client=("203.0.113.20", 6000))
+    r = real.post("/api/admin/session", json={"username": "kim", "password": PASSWORD})
+    assert r.status_code == 200, r.text
+
+
+def test_a_storm_of_guesses_from_many_places_slows_sign_in_but_never_refuses_it(app):
+    import time
+
+    from fastapi.testclient import TestClient
+
+    settings = app.state.settings
+    app.state.signin_throttle.ceiling = 3
+    app.state.signin_throttle.slowdown_seconds = 0.5
+    make_moderator(app, "kim")
+    for i in range(3):
+        c = TestClient(app, client=(f"198.51.100.{i}", 5000))
+        assert c.post("/api/admin/session",
+                      json={"username": "kim", "password": "wrong"}).status_code == 401
+    real = TestClient(app, client=("203.0.113.20", 6000))
+    started = time.monotonic()
+    r = real.post("/api/admin/session", json={"username": "kim", "password": PASSWORD})
+    assert r.status_code == 200
+    assert time.monotonic() - started >= 0.5
+    del settings
+
+
 def test_state_changes_need_the_csrf_token(app, client):
     make_moderator(app, "kim")
     signed = sign_in(app, "kim")
