@@ -93,6 +93,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.jobs = MediaJobs(settings, app.state.engine, app.state.storage, make_huey(settings))
     app.state.fingerprint = ClientFingerprint()
     app.state.intake_slots = asyncio.Semaphore(settings.intake_concurrency)
+    app.state.receiving = {}  # bodies being received, per client fingerprint
     app.state.submission_limiter = SlidingWindow(settings.submissions_per_hour, 3600)
     app.state.report_limiter = SlidingWindow(settings.reports_per_hour, 3600)
     app.state.upload_limiter = SlidingWindow(settings.submissions_per_hour, 3600)

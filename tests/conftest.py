@@ -117,6 +117,29 @@ def moderator(app: Any) -> Iterator[TestClient]:
         yield c
 
 
+@contextmanager
+def live_server(app: Any) -> Iterator[int]:
+    """The app under a real uvicorn on a free loopback port (for raw-socket clients)."""
+    import threading
+    import time
+
+    import uvicorn
+
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, lifespan="off",
+                                           log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        assert time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.01)
+    try:
+        yield server.servers[0].sockets[0].getsockname()[1]
+    finally:
+        server.should_exit = True
+        thread.join(10)
+
+
 def form_fields(**overrides: Any) -> dict[str, Any]:
     fields: dict[str, Any] = {
         "kind": "text",

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import tempfile
+import time
 from collections.abc import AsyncGenerator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,7 +18,7 @@ from starlette.formparsers import MultiPartException, MultiPartParser
 from scrapbook.contributions.schemas import ContributionCreate
 from scrapbook.contributions.vocabulary import Kind
 from scrapbook.core.config import Settings
-from scrapbook.core.errors import InvalidInput, TooLarge, UnsupportedMedia
+from scrapbook.core.errors import InvalidInput, ScrapbookError, TooLarge, UnsupportedMedia
 from scrapbook.media.service import staging_dir
 
 _TEXT_PART_MAX = 256 * 1024
@@ -58,7 +60,7 @@ class _StrictParser(MultiPartParser):
         self._caps = _Caps(settings.file_bytes_max, settings.request_bytes_max)
         super().__init__(
             request.headers,
-            _capped_stream(request, self._caps),
+            _capped_stream(request, self._caps, settings),
             max_files=settings.images_max,
             max_fields=200,
             max_part_size=_TEXT_PART_MAX,
@@ -113,12 +115,38 @@ class _StrictParser(MultiPartParser):
         super().on_part_end()
 
 
-async def _capped_stream(request: Request, caps: _Caps) -> AsyncGenerator[bytes, None]:
+class RequestTimeout(ScrapbookError):
+    status_code = 408
+    code = "request_timeout"
+
+
+async def _capped_stream(
+    request: Request, caps: _Caps, settings: Settings
+) -> AsyncGenerator[bytes, None]:
+    """The body, capped in bytes and in patience: a client that stalls, or trickles slower
+    than a poor mobile connection, is told so instead of holding the server's resources."""
     seen = 0
-    async for chunk in request.stream():
+    started = time.monotonic()
+    chunks = request.stream().__aiter__()
+    while True:
+        try:
+            chunk = await asyncio.wait_for(anext(chunks), timeout=settings.body_idle_seconds)
+        except StopAsyncIteration:
+            return
+        except TimeoutError:
+            raise RequestTimeout(
+                f"Nothing arrived for {settings.body_idle_seconds:g} seconds; please send it "
+                "again (a resumable upload survives a poor connection)."
+            ) from None
         seen += len(chunk)
         if seen > caps.request:
             raise TooLarge(f"The submission is larger than {caps.request // 1_000_000} MB in all.")
+        elapsed = time.monotonic() - started
+        if elapsed > settings.body_grace_seconds and seen / elapsed < settings.body_min_rate:
+            raise RequestTimeout(
+                "The upload is arriving too slowly to finish; please send it again (a resumable "
+                "upload survives a poor connection)."
+            )
         yield chunk
 
 

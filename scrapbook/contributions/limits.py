@@ -64,10 +64,32 @@ def count_report(request: Request) -> None:
 
 
 @asynccontextmanager
-async def intake_slot(request: Request) -> AsyncIterator[None]:
-    """Hold one of the few intake slots while a submission is read and processed.
+async def receiving_slot(request: Request) -> AsyncIterator[None]:
+    """Bodies being received at once from one client: a few, so one client's slow uploads can
+    hold neither the intake slots nor more than their share of connections and disk."""
+    settings = request.app.state.settings
+    receiving: dict[str, int] = request.app.state.receiving
+    key = client_key(request)
+    if receiving.get(key, 0) >= settings.receives_per_client:
+        raise RateLimited(
+            "You are already sending something. Please wait for it to finish.",
+            headers={"Retry-After": "30"},
+        )
+    receiving[key] = receiving.get(key, 0) + 1
+    try:
+        yield
+    finally:
+        receiving[key] -= 1
+        if not receiving[key]:
+            del receiving[key]
 
-    Bounds memory and CPU (uploads are held and images decoded) however many arrive at once.
+
+@asynccontextmanager
+async def intake_slot(request: Request) -> AsyncIterator[None]:
+    """Hold one of the few intake slots while a received submission is checked and stored.
+
+    Taken only once the whole body has arrived, so slow clients cannot hold them; bounds the
+    CPU and disk work (header checks, copies) however many arrive at once.
     """
     settings = request.app.state.settings
     slots: asyncio.Semaphore = request.app.state.intake_slots

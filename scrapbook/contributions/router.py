@@ -7,7 +7,12 @@ from fastapi.concurrency import run_in_threadpool
 
 from scrapbook.contributions import service
 from scrapbook.contributions.forms import FORM_OPENAPI, parse_create, read_submission
-from scrapbook.contributions.limits import count_receipt, intake_slot, submission_allowance
+from scrapbook.contributions.limits import (
+    count_receipt,
+    intake_slot,
+    receiving_slot,
+    submission_allowance,
+)
 from scrapbook.contributions.schemas import ReceiptIssued, ReceiptStatus
 from scrapbook.core.deps import JobsDep, SessionDep, SettingsDep, StorageDep
 
@@ -33,18 +38,19 @@ async def _submit(
     request: Request, session: SessionDep, settings: SettingsDep, storage: StorageDep,
     jobs: JobsDep,
 ) -> ReceiptIssued:
-    async with intake_slot(request):
+    async with receiving_slot(request):
         form = await read_submission(request, settings)
-        try:
-            data = parse_create(form, settings)
+    try:
+        data = parse_create(form, settings)
+        async with intake_slot(request):
             if data.website:
                 return await run_in_threadpool(service.decoy_receipt, session, data)
             files = form.file_objects()
             return await run_in_threadpool(
                 lambda: service.submit(session, storage, settings, data, files, jobs=jobs)
             )
-        finally:
-            await form.close()
+    finally:
+        await form.close()
 
 
 @router.get("/receipts/{code}", response_model=ReceiptStatus)

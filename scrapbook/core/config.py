@@ -98,6 +98,12 @@ class Settings(BaseSettings):
     signin_window_seconds: int = 900
     signin_global_failures: int = 50
     signin_slowdown_seconds: float = 2.0
+    # Slow clients: a multipart body that stalls this long, or averages less than
+    # `body_min_rate` bytes a second after the grace period, is answered 408.
+    body_idle_seconds: float = Field(default=30, gt=0)
+    body_grace_seconds: float = Field(default=20, ge=0)
+    body_min_rate: int = Field(default=2_000, ge=0)  # 16 kbit/s, below a poor 2G connection
+    receives_per_client: int = Field(default=2, ge=1)  # multipart bodies read at once
     # Request bodies other than uploads (JSON), refused with 413 while they are read.
     json_body_max: int = 256 * 1024
     signin_body_max: int = 4 * 1024

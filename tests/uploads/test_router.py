@@ -9,15 +9,12 @@ import email.utils
 import fcntl
 import os
 import socket
-import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 from fastapi.testclient import TestClient
 from sqlalchemy import text, update
 
@@ -27,6 +24,7 @@ from scrapbook.main import create_app
 from scrapbook.models import Upload
 from scrapbook.uploads import router as uploads_router
 from scrapbook.uploads.service import FIXED_TIME, expire_uploads, take_finished
+from tests.conftest import live_server
 
 TUS = {"Tus-Resumable": "1.0.0"}
 STREAM = "application/offset+octet-stream"
@@ -254,23 +252,6 @@ def test_method_override_for_clients_that_cannot_send_patch_or_delete(client, se
 
 
 # --- Dropped connections and concurrent requests, on a real socket ---------------------------
-
-
-@contextmanager
-def live_server(app: Any) -> Iterator[int]:
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, lifespan="off",
-                                           log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.01)
-    try:
-        yield server.servers[0].sockets[0].getsockname()[1]
-    finally:
-        server.should_exit = True
-        thread.join(10)
 
 
 def start_patch(port: int, url: str, offset: int, length: int, first: bytes) -> socket.socket:
