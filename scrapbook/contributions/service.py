@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import BinaryIO
 
+from sqlalchemy import update
 from sqlalchemy.orm import selectinload
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from scrapbook.contributions.schemas import (
     ContributionCreate,
@@ -118,6 +119,12 @@ def submit(
             )
         if not body:
             raise InvalidInput("Please write something in the body.", code="body_required")
+        if any(alt_texts):
+            raise InvalidInput(
+                "A description goes with a file; a text contribution has none.",
+                code="alt_text_mismatch",
+            )
+        alt_texts = []
     if data.kind == Kind.image:
         if not files:
             raise InvalidInput("Please attach at least one image.", code="files_required")
@@ -207,12 +214,16 @@ def _by_receipt(session: Session, code: str, *, with_media: bool = False) -> Con
         )
     found = session.exec(stmt).first() if digest else None
     if found is None:
-        raise NotFound(
-            "No contribution has this receipt code. It may have been withdrawn, "
-            "or a character may be mistyped.",
-            code="receipt_not_found",
-        )
+        raise _no_receipt()
     return found
+
+
+def _no_receipt() -> NotFound:
+    return NotFound(
+        "No contribution has this receipt code. It may have been withdrawn, "
+        "or a character may be mistyped.",
+        code="receipt_not_found",
+    )
 
 
 def receipt_status(session: Session, code: str) -> ReceiptStatus:
@@ -235,7 +246,22 @@ def receipt_status(session: Session, code: str) -> ReceiptStatus:
 
 
 def withdraw(session: Session, storage: Storage, code: str) -> None:
-    """Erase a contribution, its files and its search entry; the audit log keeps a tombstone."""
+    """Erase a contribution, its files and its search entry; the audit log keeps a tombstone.
+
+    The contribution's row is claimed first, as a moderator's edit or decision claims it, so
+    racing writers queue on one lock (no deadlock) and a second withdrawal finds it gone.
+    """
+    digest = hash_receipt(code)
+    if not digest:
+        raise _no_receipt()
+    claimed = session.execute(
+        update(Contribution)
+        .where(col(Contribution.receipt_hash) == digest)
+        .values(version=Contribution.version + 1)
+        .execution_options(synchronize_session=False)
+    )
+    if claimed.rowcount != 1:  # type: ignore[attr-defined]
+        raise _no_receipt()
     c = _by_receipt(session, code, with_media=True)
     search.unindex(session, c)
     media.erase_files_after_commit(session, storage, c.media)
@@ -248,3 +274,5 @@ def withdraw(session: Session, storage: Storage, code: str) -> None:
     )
     session.delete(c)
     session.flush()
+    # Erased words leave no copy behind in old search segments or the write-ahead log.
+    search.forget_erased(session)

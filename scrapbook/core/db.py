@@ -9,6 +9,7 @@ from typing import Any
 from fastapi import Request
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, SQLModel, create_engine
 
 # Set before any table is declared so constraint names are stable across databases.
@@ -85,3 +86,26 @@ def get_session(request: Request) -> Iterator[Session]:
 def session_scope(engine: Engine) -> Iterator[Session]:
     """`transaction` as a `with` block, for work outside a request (CLI, job queue)."""
     yield from transaction(engine)
+
+
+def checkpoint_after_commit(session: Session) -> None:
+    """On SQLite, once the transaction has committed, copy the write-ahead log into the
+    database and truncate it, so erased words are not left in old copies of pages in `-wal`.
+    Best effort, waiting at most a second for others (it holds writers back while it waits):
+    a reader still open elsewhere leaves it partial until the next one. Nothing on PostgreSQL.
+    """
+    engine = session.get_bind().engine
+    if engine.dialect.name != "sqlite":
+        return
+
+    def checkpoint() -> None:
+        with engine.connect() as conn:
+            conn.exec_driver_sql("PRAGMA busy_timeout=1000")
+            try:
+                conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+            except OperationalError:
+                pass  # busy: the erasure itself has committed; the next checkpoint finishes it
+            finally:
+                conn.exec_driver_sql("PRAGMA busy_timeout=30000")
+
+    after_commit(session, checkpoint)

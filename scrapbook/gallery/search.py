@@ -7,6 +7,7 @@ import re
 from sqlalchemy import ColumnElement, Integer, column, text
 from sqlmodel import Session, col
 
+from scrapbook.core.db import checkpoint_after_commit
 from scrapbook.models import Contribution
 
 _WORD = re.compile(r"[^\W_]+")
@@ -56,6 +57,17 @@ def unindex(session: Session, contribution: Contribution) -> None:
             text("DELETE FROM contribution_search WHERE contribution_pk = :pk"),
             {"pk": contribution.pk},
         )
+
+
+def forget_erased(session: Session) -> None:
+    """After an erasure: on SQLite, merge the FTS5 index into one segment (old segments keep
+    deleted words until merged) and checkpoint the write-ahead log once committed. On
+    PostgreSQL this is the operator's VACUUM (see the README)."""
+    if _dialect(session) == "sqlite":
+        session.execute(
+            text("INSERT INTO contribution_search(contribution_search) VALUES('optimize')")
+        )
+        checkpoint_after_commit(session)
 
 
 def matches(session: Session, query: str) -> ColumnElement[bool] | None:

@@ -272,6 +272,12 @@ def decide(
     return view(session, c)
 
 
+def _shown(value: str) -> str:
+    """A client's value, cut short, safe to echo in a message: what cannot be encoded (a lone
+    surrogate) is written as an escape."""
+    return value[:40].encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 def correct(
     session: Session,
     settings: Settings,
@@ -296,7 +302,7 @@ def correct(
         c.form = edit.form
     if "region" in sent:
         if edit.region and edit.region not in REGIONS:
-            raise InvalidInput(f"Unknown region '{edit.region[:40]}'.", code="unknown_region")
+            raise InvalidInput(f"Unknown region '{_shown(edit.region)}'.", code="unknown_region")
         record("region", c.region, edit.region or None)
         c.region = edit.region or None
     if "content_warning" in sent:
@@ -331,7 +337,8 @@ def correct(
             asset = by_id.get(item.id)
             if asset is None:
                 raise InvalidInput(
-                    f"This contribution has no media item '{item.id[:40]}'.", code="unknown_media"
+                    f"This contribution has no media item '{_shown(item.id)}'.",
+                    code="unknown_media",
                 )
             alt = clean_optional(item.alt_text, field="alt_text", max_len=settings.alt_text_max)
             record(f"alt_text:{asset.id}", asset.alt_text, alt)
