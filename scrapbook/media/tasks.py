@@ -74,6 +74,7 @@ class MediaJobs:
         self.engine = engine
         self.storage = storage
         self.huey = huey
+        self._orphans: set[str] = set()  # uploads with no row at the last sweep
         self._process = huey.task(
             name="process_asset",
             retries=settings.job_attempts - 1,
@@ -124,6 +125,26 @@ class MediaJobs:
             log.info("queueing unfinished media again")
             self.enqueue(asset_id)
         self._expire_uploads()
+        self._remove_orphans()
+
+    def _remove_orphans(self) -> None:
+        """Delete uploads in storage that no asset claims: a request killed between storing
+        the upload and committing its row leaves one, with no receipt to withdraw it. A key is
+        removed only if it was already unclaimed at the previous sweep, so an upload whose
+        request is still committing is never taken."""
+        keys = set(self.storage.list("incoming/"))
+        if not keys:
+            self._orphans = set()
+            return
+        with Session(self.engine) as session:
+            claimed = set(session.exec(
+                select(MediaAsset.source_key).where(col(MediaAsset.source_key).in_(keys))
+            ).all())
+        unclaimed = keys - claimed
+        for key in unclaimed & self._orphans:
+            log.info("removing an upload that no contribution claims")
+            self._remove(_Stored(keys=[key]))
+        self._orphans = unclaimed - self._orphans
 
     def _expire_uploads(self) -> None:
         from scrapbook.uploads.service import expire_uploads

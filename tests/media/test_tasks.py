@@ -177,3 +177,22 @@ def test_a_long_job_keeps_its_lease_so_the_sweep_never_starts_it_twice(client, a
     assert queued_again == 0
     assert contribution_status(app) == "pending"
     assert asset_row(app)[2] == 1  # one attempt
+
+
+def test_an_upload_left_by_a_request_killed_before_its_commit_is_swept_away(
+    client, app, settings, tmp_path
+):
+    wav = samples.wav_pcm(tmp_path)
+    r = submit(client, files=[(wav.name, wav.read_bytes(), "audio/wav")], kind="audio",
+               form="note", process=False)
+    assert r.status_code == 202
+    storage, jobs = app.state.storage, app.state.jobs
+    # What a kill -9 between storing the upload and committing its row leaves behind.
+    storage.put("incoming/AAAAAAAAAAAAAAAA/source", b"half a contribution")
+    jobs.sweep()
+    assert "incoming/AAAAAAAAAAAAAAAA/source" in storage.list("incoming/")  # maybe in flight
+    jobs.sweep()
+    left = storage.list("incoming/")
+    assert len(left) == 1 and "AAAAAAAAAAAAAAAA" not in left[0]  # the claimed upload stays
+    assert jobs.drain() >= 1
+    assert contribution_status(app) == "pending"
