@@ -40,3 +40,17 @@ def test_withdrawn_words_leave_no_copy_on_disk(
     for path in _files(app):
         if path.exists():
             assert WORD.encode() not in path.read_bytes(), path.name
+
+
+def test_a_cleared_contact_email_leaves_no_copy_on_disk(
+    app: Any, client: TestClient, moderator: TestClient
+) -> None:
+    if app.state.engine.dialect.name != "sqlite":
+        pytest.skip("PostgreSQL erasure is operational (VACUUM; see the README)")
+    address = f"{WORD}@example.org"
+    sent = submit(client, contact_email=address).json()
+    assert any(WORD.encode() in p.read_bytes() for p in _files(app) if p.exists())
+    approve(moderator, sent["id"])  # a decision clears the address
+    for path in _files(app):
+        if path.exists():
+            assert WORD.encode() not in path.read_bytes(), path.name

@@ -12,6 +12,7 @@ from sqlmodel import Session, col, select
 from scrapbook.contributions.vocabulary import REGIONS, TIME_BASED_KINDS, Kind, Status
 from scrapbook.core import cursor as cursors
 from scrapbook.core.config import Settings
+from scrapbook.core.db import checkpoint_after_commit
 from scrapbook.core.errors import Conflict, InvalidInput, NotFound
 from scrapbook.core.security import is_public_id
 from scrapbook.core.text import clean_optional, clean_tags, clean_text
@@ -257,8 +258,9 @@ def decide(
     else:
         c.published_on = c.published_seq = None
         search.unindex(session, c)
-    if c.status in (Status.approved, Status.rejected):
+    if c.status in (Status.approved, Status.rejected) and c.contact_email:
         c.contact_email = None  # only needed until a decision is made
+        checkpoint_after_commit(session)  # and not left in old pages of SQLite's -wal file
     session.add(c)
     _audit(
         session,
