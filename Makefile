@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 AXE := tests/frontend/node_modules/axe-core/axe.min.js
 CHROMIUM := $(shell command -v chromium 2>/dev/null)
 
-.PHONY: run test test-browser browser-deps test-postgres lint bench install migrate clean
+.PHONY: run test test-browser browser-deps test-postgres lint bench fuzz install migrate clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -46,6 +46,12 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
+
+# The image fuzz test at length (the suite runs 300 cases): FUZZ_CASES=... FUZZ_SEED=... make fuzz
+FUZZ_CASES ?= 5000
+FUZZ_SEED ?= 8
+fuzz: $(STAMP)
+	FUZZ_CASES=$(FUZZ_CASES) FUZZ_SEED=$(FUZZ_SEED) $(BIN)/python -m pytest -q tests/media/test_fuzz.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

@@ -6,6 +6,7 @@ Everything here is blocking CPU work: call it from a worker thread, never the ev
 from __future__ import annotations
 
 import io
+import struct
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -14,7 +15,7 @@ from typing import BinaryIO
 
 import blurhash
 import pillow_heif
-from PIL import Image, ImageCms, ImageFile, ImageOps
+from PIL import Image, ImageCms, ImageFile
 
 from scrapbook.core.errors import InvalidInput, TooLarge, UnsupportedMedia
 
@@ -75,6 +76,10 @@ def _opened(data: bytes | BinaryIO, max_bytes: int, max_pixels: int,
             ) from exc
         with source:
             width, height = source.size
+            if source.format == "HEIF":
+                # libheif reports the size after its crop (clap) and rotation, but decodes the
+                # whole coded image first: the coded size is the one that costs memory.
+                width, height = _heif_coded_size(stream, label, (width, height))
             if width < 1 or height < 1 or width * height > max_pixels:
                 raise TooLarge(
                     f"{label} is {width}×{height} pixels; the limit is "
@@ -111,6 +116,14 @@ def process_image(
             raise TooLarge(
                 f"{label} has too many pixels to process safely.", code="too_many_pixels"
             ) from exc
+        except RuntimeError as exc:  # libheif: its own security limits, allocation failures
+            if "limit" in str(exc).lower():
+                raise TooLarge(
+                    f"{label} has too many pixels to process safely.", code="too_many_pixels"
+                ) from exc
+            raise InvalidInput(
+                f"{label} is damaged or incomplete and cannot be read.", code="invalid_image"
+            ) from exc
         except (OSError, SyntaxError, ValueError, EOFError) as exc:
             raise InvalidInput(
                 f"{label} is damaged or incomplete and cannot be read.", code="invalid_image"
@@ -130,7 +143,9 @@ def _clean_pixels(im: Image.Image) -> Image.Image:
     """Apply orientation, convert to sRGB, then rebuild from raw pixels so no metadata survives."""
     icc = im.info.get("icc_profile")
     has_alpha = im.mode in ("RGBA", "LA", "PA", "RGBa", "La") or "transparency" in im.info
-    im = ImageOps.exif_transpose(im) or im
+    method = _TRANSPOSE.get(_orientation(im))
+    if method is not None:
+        im = im.transpose(method)  # the metadata itself is never copied nor re-written
     target = "RGBA" if has_alpha else "RGB"
     if im.mode in ("I;16", "I;16B", "I;16L", "I"):
         im = im.point(lambda v: v / 256).convert("L")  # 16-bit grey down to 8 bits
@@ -147,6 +162,80 @@ def _clean_pixels(im: Image.Image) -> Image.Image:
     if im.mode != target:
         im = im.convert(target)
     return Image.frombytes(im.mode, im.size, im.tobytes())
+
+
+_ORIENTATION = 0x0112
+_TRANSPOSE = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_270,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}
+
+
+def _orientation(im: Image.Image) -> int:
+    """The EXIF Orientation, or 1 when the metadata cannot be read (mistyped tags, IFDs of the
+    wrong type, damaged offsets): unreadable metadata is ignored, never an error. (HEIC: libheif
+    has already applied its own rotation, and pillow_heif reports 1 here.)"""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            value = im.getexif().get(_ORIENTATION, 1)
+    except Exception:  # noqa: BLE001 (Pillow raises many types for malformed EXIF)
+        return 1
+    return value if isinstance(value, int) and value in _TRANSPOSE else 1
+
+
+def _heif_coded_size(stream: BinaryIO, label: str, shown: tuple[int, int]) -> tuple[int, int]:
+    """The largest coded size (`ispe`) of any image item in a HEIF file, at least the size
+    libheif shows. A crop (`clap`) can make a huge coded image look small."""
+    sizes = [shown]
+    try:
+        stream.seek(0)
+        data = stream.read()  # pillow_heif has read it all into memory too
+        meta = _child(data, 0, len(data), b"meta")
+        iprp = meta and _child(data, meta[0] + 4, meta[1], b"iprp")  # meta is a FullBox
+        ipco = iprp and _child(data, iprp[0], iprp[1], b"ipco")
+        if ipco:
+            for kind, start, end in _boxes(data, *ipco):
+                if kind == b"ispe" and end - start >= 12:
+                    sizes.append(struct.unpack(">II", data[start + 4:start + 12]))
+    except (struct.error, ValueError) as exc:
+        raise UnsupportedMedia(
+            f"{label} is not a JPEG, PNG, WebP, GIF or HEIC image.", code="unsupported_type"
+        ) from exc
+    if len(sizes) == 1:  # no coded size that we can read: not a HEIC we can vouch for
+        raise UnsupportedMedia(
+            f"{label} is not a JPEG, PNG, WebP, GIF or HEIC image.", code="unsupported_type"
+        )
+    return max(sizes, key=lambda size: size[0] * size[1])
+
+
+def _boxes(data: bytes, start: int, end: int) -> Iterator[tuple[bytes, int, int]]:
+    """ISOBMFF boxes between start and end: (type, payload start, payload end)."""
+    at = start
+    while at + 8 <= end:
+        size, kind = struct.unpack(">I4s", data[at:at + 8])
+        header = 8
+        if size == 1:
+            (size,) = struct.unpack(">Q", data[at + 8:at + 16])
+            header = 16
+        elif size == 0:
+            size = end - at
+        if size < header or at + size > end:
+            raise ValueError("box runs past its parent")
+        yield kind, at + header, at + size
+        at += size
+
+
+def _child(data: bytes, start: int, end: int, kind: bytes) -> tuple[int, int] | None:
+    for found, payload, stop in _boxes(data, start, end):
+        if found == kind:
+            return payload, stop
+    return None
 
 
 def _fit(im: Image.Image, edge: int) -> Image.Image:

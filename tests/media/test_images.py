@@ -9,7 +9,8 @@ import pytest
 from PIL import Image
 
 from scrapbook.core.errors import InvalidInput, TooLarge, UnsupportedMedia
-from scrapbook.media.images import ProcessedImage, process_image
+from scrapbook.media.images import ProcessedImage, check_image, process_image
+from tests.fuzz_samples import heic_with_clap, jpeg_with_mistyped_exif
 from tests.samples import (
     BLUE,
     GREEN,
@@ -292,3 +293,65 @@ def test_non_images_are_unsupported(make):
     with pytest.raises(UnsupportedMedia) as exc:
         process(make())
     assert exc.value.code == "unsupported_type"
+
+
+# --- hostile headers and metadata (issue 8) ----------------------------------------------------
+
+
+def test_heic_crop_box_sample_really_hides_its_coded_size():
+    # Guards the tests below: libheif shows the 16x16 crop and decodes the whole coded image.
+    data = heic_with_clap(1200, 1200, crop=(16, 16))
+    assert Image.open(io.BytesIO(data)).size == (16, 16)
+    assert process(data).width == 16
+
+
+def test_heic_crop_box_cannot_hide_a_coded_image_over_the_pixel_limit():
+    # A real 1200x1200 coded image (1.44 MP) cropped to 16x16, under a 1 MP limit.
+    data = heic_with_clap(1200, 1200, crop=(16, 16))
+    with pytest.raises(TooLarge) as exc:
+        check_image(data, max_bytes=LIMITS["max_bytes"], max_pixels=1_000_000)
+    assert exc.value.code == "too_many_pixels"
+    assert "1200×1200" in exc.value.detail
+    with pytest.raises(TooLarge):
+        process(data, max_pixels=1_000_000)
+
+
+@pytest.mark.parametrize("coded", [(11001, 11001), (60000, 60000)])
+def test_heic_coded_size_is_checked_at_the_header(coded):
+    # 11001² is three times the limit; 60000² is over libheif's own limit (its RuntimeError
+    # used to escape as a server error). Both are refused from the header, before any decoding.
+    data = heic_with_clap(64, 64, crop=(16, 16), coded=coded)
+    for check in (
+        lambda: check_image(data, max_bytes=LIMITS["max_bytes"], max_pixels=LIMITS["max_pixels"]),
+        lambda: process(data),
+    ):
+        with pytest.raises(TooLarge) as exc:
+            check()
+        assert exc.value.code == "too_many_pixels"
+
+
+def test_plain_heic_still_passes_the_header_check():
+    assert check_image(heic_image(), max_bytes=LIMITS["max_bytes"],
+                       max_pixels=LIMITS["max_pixels"]) == (128, 96)
+
+
+@pytest.mark.parametrize("fault", ["rational_as_text", "ifd_as_text", "ifd_as_rational"])
+def test_mistyped_exif_is_ignored_never_an_error(fault):
+    data = jpeg_with_mistyped_exif(fault, orientation=6)
+    assert Image.open(io.BytesIO(data)).getexif()[0x0112] == 6  # the sample carries it
+    result = process(data)
+    assert_no_metadata(result)
+    display = open_all(result)["display"].convert("RGB")
+    # The Orientation itself was readable, so the picture is still turned upright.
+    assert display.size == (60, 80)
+    assert close_to(display.getpixel((30, 20)), RED)
+    assert close_to(display.getpixel((30, 60)), BLUE)
+
+
+def test_libheif_security_limit_while_decoding_is_too_many_pixels():
+    # Second line behind the header check: with our limit set above libheif's own, its refusal
+    # while decoding (a RuntimeError) still answers too_many_pixels, never a server error.
+    data = heic_with_clap(64, 64, crop=(16, 16), coded=(60000, 60000))
+    with pytest.raises(TooLarge) as exc:
+        process(data, max_pixels=10**10)
+    assert exc.value.code == "too_many_pixels"
