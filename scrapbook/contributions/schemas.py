@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
 from typing import Any
 
 from pydantic import BaseModel, Field, field_validator
 
 from scrapbook.contributions.vocabulary import DEFAULT_LICENCE, LICENCES, REGIONS, Form, Kind
-
-_EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
+from scrapbook.core.text import plain_email
 
 
 class ContributionBase(BaseModel):
@@ -54,13 +52,10 @@ class ContributionCreate(ContributionBase):
 
     @field_validator("contact_email")
     @classmethod
-    def _plausible_email(cls, value: str | None) -> str | None:
+    def _plain_email(cls, value: str | None) -> str | None:
         if value is None or not value.strip():
             return None
-        value = value.strip()
-        if len(value) > 254 or not _EMAIL.match(value):
-            raise ValueError("does not look like an email address")
-        return value
+        return plain_email(value)
 
 
 class Support(BaseModel):

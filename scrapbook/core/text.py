@@ -7,6 +7,7 @@ import re
 import unicodedata
 
 import bleach
+from email_validator import EmailNotValidError, validate_email
 
 from scrapbook.core.errors import InvalidInput
 
@@ -97,3 +98,21 @@ def clean_tags(values: list[str], *, max_count: int, max_len: int) -> list[str]:
             f"At most {max_count} tags, please ({len(tags)} were given).", code="too_many_tags"
         )
     return tags
+
+
+def has_hidden_characters(value: str) -> bool:
+    """True when the text holds control or invisible characters (NUL included)."""
+    return bool(_INVISIBLE.search(value) or _CONTROL.search(value))
+
+
+def plain_email(value: str) -> str:
+    """One plain e-mail address, normalised as `email-validator` returns it.
+
+    Refuses anything else: display names ("<a@b.cc>"), mailto URLs and their parameters
+    ("a@b.cc?subject=..."), lists. Deliverability is not checked (no DNS is consulted).
+    Raises ValueError with a sentence that does not echo the input.
+    """
+    try:
+        return validate_email(value.strip(), check_deliverability=False).normalized
+    except EmailNotValidError:
+        raise ValueError("must be an e-mail address") from None

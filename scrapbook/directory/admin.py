@@ -323,6 +323,8 @@ def _scalar_values(data: s.ServiceFields) -> dict[str, Any]:
         if values["name"] is None:
             raise InvalidInput("A service needs a name.", code="missing_name")
         values["name"] = clean_text(values["name"], field="name", max_len=300)
+        if not values["name"]:
+            raise InvalidInput("A service needs a name.", code="missing_name")
     if "description" in values:
         values["description"] = clean_text(
             values["description"] or "", field="description", max_len=10_000, multiline=True

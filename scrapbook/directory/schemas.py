@@ -15,13 +15,24 @@ import uuid
 from collections.abc import Callable
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+)
+from pydantic_core import PydanticCustomError
+
+from scrapbook.core.errors import InvalidInput
+from scrapbook.core.text import clean_text, has_hidden_characters, plain_email
 
 STRICT = {"strict": True}
 T = TypeVar("T")
 STATUSES = ("active", "inactive", "defunct", "temporarily closed")
 LOCATION_TYPES = ("physical", "postal", "virtual")
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _URL = re.compile(r"^https?://[^\s/?#]+\.[^\s/?#]+(?:[/?#]\S*)?$", re.IGNORECASE)
 
 
@@ -37,13 +48,11 @@ def _require_uuid(value: str) -> str:
 
 
 def _require_email(value: str) -> str:
-    if not _EMAIL.match(value):
-        raise ValueError("must be an e-mail address")
-    return value
+    return plain_email(value)
 
 
 def _require_url(value: str) -> str:
-    if not _URL.match(value):
+    if has_hidden_characters(value) or not _URL.match(value):
         raise ValueError("must be an http(s) URL")
     return value
 
@@ -71,6 +80,44 @@ Day = Annotated[str, _when_strict(_require_date)]
 # Admin input is always checked.
 CheckedEmail = Annotated[str, Field(max_length=254), AfterValidator(_require_email)]
 CheckedUrl = Annotated[str, Field(max_length=500), AfterValidator(_require_url)]
+
+
+def _cleaned(max_len: int, *, multiline: bool = False, required: bool = False) -> BeforeValidator:
+    """Admin text is cleaned like contributions' (scrapbook.core.text.clean_text) before any
+    other check; `required` text that is empty once cleaned is refused. (Names are refused by
+    the admin service, with their own error code.)"""
+
+    def clean(value: Any, info: ValidationInfo) -> Any:
+        if not isinstance(value, str):
+            return value
+        field = info.field_name or "text"
+        try:
+            text = clean_text(value, field=field, max_len=max_len, multiline=multiline)
+        except InvalidInput as exc:
+            raise PydanticCustomError("invalid_text", exc.detail) from None
+        if required and not text:
+            raise PydanticCustomError(
+                "missing_text", f"{field} is empty once hidden characters and markup are removed"
+            )
+        return text
+
+    return BeforeValidator(clean)
+
+
+# Cleaned admin text, single-line (Line) or keeping its line breaks (Prose), at most N chars.
+Line16 = Annotated[str, _cleaned(16), Field(max_length=16)]
+Line50 = Annotated[str, _cleaned(50), Field(max_length=50)]
+Line100 = Annotated[str, _cleaned(100), Field(max_length=100)]
+Line300 = Annotated[str, _cleaned(300), Field(max_length=300)]
+Line500 = Annotated[str, _cleaned(500), Field(max_length=500)]
+Line1000 = Annotated[str, _cleaned(1_000), Field(max_length=1_000)]
+Line2000 = Annotated[str, _cleaned(2_000), Field(max_length=2_000)]
+Prose4000 = Annotated[str, _cleaned(4_000, multiline=True), Field(max_length=4_000)]
+Prose10000 = Annotated[str, _cleaned(10_000, multiline=True), Field(max_length=10_000)]
+Needed50 = Annotated[str, _cleaned(50, required=True), Field(min_length=1, max_length=50)]
+Needed1000 = Annotated[str, _cleaned(1_000, required=True), Field(min_length=1, max_length=1_000)]
+Name = Line300
+Code = Line100
 
 
 class Oruk(BaseModel):
@@ -416,65 +463,65 @@ class Helpline(BaseModel):
 class OrganizationCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: str = Field(min_length=1, max_length=300)
-    description: str = Field(default="", max_length=10_000)
+    name: Name
+    description: Prose10000 = ""
     email: CheckedEmail | None = None
     website: CheckedUrl | None = None
     source_url: CheckedUrl | None = None
-    notes: str | None = Field(default=None, max_length=4_000)
+    notes: Prose4000 | None = None
 
 
 class OrganizationUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: str | None = Field(default=None, min_length=1, max_length=300)
-    description: str | None = Field(default=None, max_length=10_000)
+    name: Name | None = None
+    description: Prose10000 | None = None
     email: CheckedEmail | None = None
     website: CheckedUrl | None = None
     source_url: CheckedUrl | None = None
-    notes: str | None = Field(default=None, max_length=4_000)
+    notes: Prose4000 | None = None
 
 
 class PhoneInput(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    number: str = Field(min_length=1, max_length=50)
+    number: Needed50
     type: Literal["voice", "text", "textphone", "fax"] = "voice"
-    description: str | None = Field(default=None, max_length=500)
+    description: Line500 | None = None
 
 
 class LocationInput(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: str | None = Field(default=None, max_length=300)
-    address_1: str = Field(default="", max_length=300)
-    city: str = Field(default="", max_length=100)
-    postal_code: str = Field(default="", max_length=16)
+    name: Name | None = None
+    address_1: Line300 = ""
+    city: Line100 = ""
+    postal_code: Line16 = ""
     latitude: float | None = Field(default=None, ge=-90, le=90)
     longitude: float | None = Field(default=None, ge=-180, le=180)
-    accessibility: str | None = Field(default=None, max_length=2_000)
+    accessibility: Line2000 | None = None
 
 
 class ServiceFields(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: str | None = Field(default=None, min_length=1, max_length=300)
-    description: str | None = Field(default=None, max_length=10_000)
+    name: Name | None = None
+    description: Prose10000 | None = None
     url: CheckedUrl | None = None
     email: CheckedEmail | None = None
     status: Literal["active", "inactive", "defunct", "temporarily closed"] | None = None
-    categories: list[str] | None = Field(default=None, max_length=20)
-    areas_served: list[str] | None = Field(default=None, max_length=20)
+    categories: list[Code] | None = Field(default=None, max_length=20)
+    areas_served: list[Code] | None = Field(default=None, max_length=20)
     phones: list[PhoneInput] | None = Field(default=None, max_length=10)
-    schedule_description: str | None = Field(default=None, max_length=1_000)
+    schedule_description: Line1000 | None = None
     locations: list[LocationInput] | None = Field(default=None, max_length=20)
     source_url: CheckedUrl | None = None
-    notes: str | None = Field(default=None, max_length=4_000)
+    notes: Prose4000 | None = None
 
 
 class ServiceCreate(ServiceFields):
     organization_id: str
-    name: str = Field(min_length=1, max_length=300)
+    name: Name
     source_url: CheckedUrl  # every entry says where it came from
 
 
@@ -485,7 +532,7 @@ class ServiceUpdate(ServiceFields):
 class RetireInput(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    reason: str = Field(min_length=1, max_length=1_000)
+    reason: Needed1000
     status: Literal["inactive", "defunct"] = "defunct"
 
 
@@ -493,7 +540,7 @@ class ReviewInput(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     source_url: CheckedUrl | None = None
-    note: str | None = Field(default=None, max_length=1_000)
+    note: Line1000 | None = None
 
 
 def strict_validate(model: type[BaseModel], data: Any) -> Any:

@@ -159,7 +159,13 @@ def parse_modified_after(value: str | None) -> dt.datetime | None:
         raise InvalidInput(
             "modified_after must be an ISO 8601 date or date-time.", code="invalid_modified_after"
         ) from None
-    return oruk.utc(parsed)
+    parsed = oruk.utc(parsed)
+    try:
+        return parsed.astimezone(dt.UTC)
+    except OverflowError:
+        # Before 0001-01-01 or after 9999-12-31 in UTC: every entry, or none.
+        edge = dt.datetime.min if parsed.year == dt.MINYEAR else dt.datetime.max
+        return edge.replace(tzinfo=dt.UTC)
 
 
 def _full_options() -> list[Any]:

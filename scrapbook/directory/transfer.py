@@ -76,8 +76,27 @@ def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.casefold()).strip("-")[:100] or "term"
 
 
+# NUL cannot be stored in PostgreSQL text, nor a lone surrogate in UTF-8.
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def _unstorable(data: Any, where: tuple[Any, ...] = ()) -> Iterable[str]:
+    if isinstance(data, str):
+        if _UNSTORABLE.search(data):
+            yield f"{_loc(where)}: contains a NUL byte or a lone surrogate, which text cannot hold"
+    elif isinstance(data, dict):
+        for key, value in data.items():
+            yield from _unstorable(value, (*where, str(key)))
+    elif isinstance(data, list):
+        for index, value in enumerate(data):
+            yield from _unstorable(value, (*where, index))
+
+
 def validate_document(session: Session, data: Any) -> s.DirectoryDocument:
     """Parse and check a whole file before anything is written; every problem is reported."""
+    unstorable = list(_unstorable(data))
+    if unstorable:
+        raise ImportRefused(unstorable)
     try:
         doc = s.strict_validate(s.DirectoryDocument, data)
     except ValidationError as exc:
