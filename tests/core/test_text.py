@@ -76,3 +76,22 @@ def test_hopelessly_long_input_is_refused_before_any_markup_work():
     with pytest.raises(InvalidInput) as err:
         clean_tags([hostile], max_count=10, max_len=40)
     assert err.value.code == "too_long"
+
+
+def test_tags_stop_at_the_first_past_the_limit_whatever_was_sent(monkeypatch):
+    from scrapbook.core import text as text_module
+
+    calls = 0
+    real = text_module.clean_text
+
+    def counting(*args, **kwargs):
+        nonlocal calls
+        calls += 1
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(text_module, "clean_text", counting)
+    flood = ",".join(f"tag{i}" for i in range(100_000))  # ~0.8 MB of distinct tags
+    with pytest.raises(InvalidInput) as refused:
+        text_module.clean_tags([flood, flood, flood], max_count=10, max_len=40)
+    assert refused.value.code == "too_many_tags"
+    assert calls == 11  # cleaned up to the first tag past the limit, and no further
