@@ -27,10 +27,24 @@ PART = (f"--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"kind\"\r\n\r\nt
 
 
 def answer(sock: socket.socket, seconds: float = 15) -> str:
+    """The whole response: its head, then as many body bytes as Content-Length says."""
     sock.settimeout(seconds)
-    data = sock.recv(65536).decode(errors="replace")
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = sock.recv(65536)
+        if not chunk:
+            break
+        data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    length = next((int(line.split(b":", 1)[1]) for line in head.split(b"\r\n")
+                   if line.lower().startswith(b"content-length:")), 0)
+    while len(body) < length:
+        chunk = sock.recv(65536)
+        if not chunk:
+            break
+        body += chunk
     sock.close()
-    return data
+    return (head + b"\r\n\r\n" + body).decode(errors="replace")
 
 
 def test_a_stalled_body_is_answered_408(app, settings):
