@@ -277,10 +277,11 @@ def test_a_double_tapped_send_with_one_upload_makes_one_contribution(client, app
     client.patch(url, content=data, headers={
         **tus, "Upload-Offset": "0", "Content-Type": "application/offset+octet-stream"})
     upload_id = url.rsplit("/", 1)[-1]
-    with ThreadPoolExecutor(3) as pool:
+    # Two at once (a third from the same client would be told to wait: 429).
+    with ThreadPoolExecutor(2) as pool:
         answers = list(pool.map(
-            lambda _: submit(client, kind="audio", form="note", upload_id=upload_id), range(3)))
-    assert sorted(a.status_code for a in answers) == [202, 404, 404], [a.text for a in answers]
+            lambda _: submit(client, kind="audio", form="note", upload_id=upload_id), range(2)))
+    assert sorted(a.status_code for a in answers) == [202, 404], [a.text for a in answers]
     assert count_rows(app, "contribution") == 1
 
 
