@@ -83,6 +83,9 @@ def serve(url: str, root: Path, **settings: str) -> Iterator[tuple[subprocess.Po
         "SCRAPBOOK_WORKER_THREADS": "0",
         "SCRAPBOOK_SECRET_KEY": "b" * 40,
         "SCRAPBOOK_SUBMISSIONS_PER_HOUR": "100000",
+        "SCRAPBOOK_SUBMISSION_ATTEMPTS_PER_HOUR": "100000",
+        "SCRAPBOOK_RECEIPTS_PER_HOUR": "100000",
+        "SCRAPBOOK_RECEIVES_PER_CLIENT": "100",
         "SCRAPBOOK_LOG_LEVEL": "warning",
         "TMPDIR": str(tmp),  # multipart uploads spool here
         **{f"SCRAPBOOK_{name.upper()}": value for name, value in settings.items()},
