@@ -19,7 +19,7 @@ from scrapbook.contributions.router import router as contributions_router
 from scrapbook.core.bodylimit import BodyLimit
 from scrapbook.core.config import Settings, get_settings
 from scrapbook.core.db import make_engine
-from scrapbook.core.errors import error_body, install_error_handlers
+from scrapbook.core.errors import ErrorCode, error_body, install_error_handlers
 from scrapbook.core.queue import Runner, make_huey
 from scrapbook.core.ratelimit import SlidingWindow
 from scrapbook.core.security import ClientFingerprint
@@ -110,7 +110,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if "\x00" in request.scope["path"] or b"%00" in request.scope["query_string"]:
             # No database accepts NUL in text; refuse it at the door, for every route.
             return JSONResponse(
-                error_body("invalid_input", "The address contains a NUL character."),
+                error_body(ErrorCode.invalid_input, "The address contains a NUL character."),
                 status_code=400,
             )
         response = await call_next(request)

@@ -18,7 +18,13 @@ from starlette.formparsers import MultiPartException, MultiPartParser
 from scrapbook.contributions.schemas import ContributionCreate
 from scrapbook.contributions.vocabulary import Kind
 from scrapbook.core.config import Settings
-from scrapbook.core.errors import InvalidInput, ScrapbookError, TooLarge, UnsupportedMedia
+from scrapbook.core.errors import (
+    ErrorCode,
+    InvalidInput,
+    ScrapbookError,
+    TooLarge,
+    UnsupportedMedia,
+)
 from scrapbook.media.service import staging_dir
 
 _TEXT_PART_MAX = 256 * 1024
@@ -95,7 +101,7 @@ class _StrictParser(MultiPartParser):
             if self._file_bytes > self._caps.file:
                 raise TooLarge(
                     f"Each {self._caps.noun} may be at most {self._caps.file / 1_000_000:g} MB.",
-                    code="file_too_large",
+                    code=ErrorCode.file_too_large, field="files",
                 )
         super().on_part_data(data, start, end)
 
@@ -106,7 +112,8 @@ class _StrictParser(MultiPartParser):
             except UnicodeDecodeError as exc:
                 name = self._current_part.field_name or "a field"
                 raise InvalidInput(
-                    f"The field '{name}' is not valid UTF-8 text.", code="invalid_text"
+                    f"The field '{name}' is not valid UTF-8 text.", code=ErrorCode.invalid_text,
+                    field=self._current_part.field_name or None,
                 ) from exc
             if self._current_part.field_name == "kind" and value in _KINDS:
                 self._caps.file = self._settings.file_bytes_max_for(value)
@@ -117,7 +124,7 @@ class _StrictParser(MultiPartParser):
 
 class RequestTimeout(ScrapbookError):
     status_code = 408
-    code = "request_timeout"
+    code = ErrorCode.request_timeout
 
 
 async def _capped_stream(
@@ -201,7 +208,7 @@ async def read_submission(request: Request, settings: Settings) -> SubmittedForm
     content_type = request.headers.get("content-type", "")
     if not content_type.startswith("multipart/form-data"):
         raise UnsupportedMedia(
-            "Send the contribution as multipart/form-data.", code="unsupported_content_type"
+            "Send the contribution as multipart/form-data.", code=ErrorCode.unsupported_content_type
         )
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > settings.request_bytes_max:
@@ -216,7 +223,7 @@ async def read_submission(request: Request, settings: Settings) -> SubmittedForm
             path.unlink(missing_ok=True)
         if isinstance(exc, MultiPartException):
             raise InvalidInput(
-                f"The form could not be read: {exc.message}", code="invalid_form"
+                f"The form could not be read: {exc.message}", code=ErrorCode.invalid_form
             ) from exc
         raise
     out = SubmittedForm(staged=parser.staged)
@@ -237,14 +244,18 @@ def parse_create(form: SubmittedForm, settings: Settings) -> ContributionCreate:
     raw["tags"] = tags = form.many("tags")
     raw["alt_text"] = alt_texts = form.many("alt_text")
     if len(tags) > settings.tags_max:
-        raise InvalidInput(f"At most {settings.tags_max} tags, please.", code="too_many_tags")
+        raise InvalidInput(f"At most {settings.tags_max} tags, please.",
+            code=ErrorCode.too_many_tags, field="tags")
     if len(alt_texts) > settings.images_max:
         raise InvalidInput(
-            "There are more image descriptions than images.", code="alt_text_mismatch"
+            "There are more image descriptions than images.",
+            code=ErrorCode.alt_text_mismatch, field="alt_text"
         )
     try:
         return ContributionCreate.model_validate(raw)
     except ValidationError as exc:
         err = exc.errors()[0]
         field = ".".join(str(p) for p in err["loc"]) or "form"
-        raise InvalidInput(f"{field}: {err['msg']}", code="invalid_input") from exc
+        raise InvalidInput(
+            f"{field}: {err['msg']}", code=ErrorCode.invalid_input, field=field
+        ) from exc

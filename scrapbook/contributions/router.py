@@ -15,12 +15,14 @@ from scrapbook.contributions.limits import (
 )
 from scrapbook.contributions.schemas import ReceiptIssued, ReceiptStatus
 from scrapbook.core.deps import JobsDep, SessionDep, SettingsDep, StorageDep
+from scrapbook.core.errors import errors
 
-router = APIRouter(prefix="/api", tags=["contributions"])
+router = APIRouter(prefix="/api", tags=["contributions"], responses=errors(400, 422, 429))
 
 
 @router.post(
-    "/contributions", status_code=202, response_model=ReceiptIssued, openapi_extra=FORM_OPENAPI
+    "/contributions", status_code=202, response_model=ReceiptIssued, openapi_extra=FORM_OPENAPI,
+    responses=errors(404, 408, 409, 413, 415, 503),
 )
 async def submit_contribution(
     request: Request,
@@ -53,14 +55,14 @@ async def _submit(
         await form.close()
 
 
-@router.get("/receipts/{code}", response_model=ReceiptStatus)
+@router.get("/receipts/{code}", response_model=ReceiptStatus, responses=errors(404))
 def receipt_status(code: str, request: Request, session: SessionDep) -> ReceiptStatus:
     """Where a contribution stands, by its receipt code."""
     count_receipt(request)
     return service.receipt_status(session, code)
 
 
-@router.delete("/receipts/{code}", status_code=204)
+@router.delete("/receipts/{code}", status_code=204, responses=errors(404, 409))
 def withdraw(code: str, request: Request, session: SessionDep, storage: StorageDep) -> Response:
     """Withdraw a contribution: it, its files and its search entry are erased."""
     count_receipt(request)

@@ -26,7 +26,7 @@ from scrapbook.contributions.vocabulary import (
 )
 from scrapbook.core import clock
 from scrapbook.core.config import Settings
-from scrapbook.core.errors import InvalidInput, NotFound
+from scrapbook.core.errors import ErrorCode, InvalidInput, NotFound
 from scrapbook.core.security import hash_receipt, new_public_id, new_receipt_code
 from scrapbook.core.text import clean_optional, clean_tags, clean_text
 from scrapbook.directory.helplines import site_helplines
@@ -83,7 +83,7 @@ def submit(
     if not data.consent:
         raise InvalidInput(
             "Please confirm you accept the guidelines and have permission from anyone pictured.",
-            code="consent_required",
+            code=ErrorCode.consent_required, field="consent",
         )
     title = clean_text(data.title, field="title", max_len=settings.title_max)
     body = clean_text(data.body, field="body", max_len=settings.body_max, multiline=True)
@@ -104,46 +104,52 @@ def submit(
     if not time_based and transcript:
         raise InvalidInput(
             "A transcript goes with sound or video; put words in the body.",
-            code="unexpected_transcript",
+            code=ErrorCode.unexpected_transcript, field="transcript",
         )
     if not time_based and data.upload_id:
         raise InvalidInput(
-            "Only sound and video can be sent as a resumable upload.", code="unexpected_upload"
+            "Only sound and video can be sent as a resumable upload.",
+            code=ErrorCode.unexpected_upload, field="upload_id"
         )
 
     if data.kind == Kind.text:
         if files:
             raise InvalidInput(
                 "A text contribution has no files; choose 'image' to send pictures.",
-                code="unexpected_files",
+                code=ErrorCode.unexpected_files, field="files",
             )
         if not body:
-            raise InvalidInput("Please write something in the body.", code="body_required")
+            raise InvalidInput("Please write something in the body.",
+                code=ErrorCode.body_required, field="body")
         if any(alt_texts):
             raise InvalidInput(
                 "A description goes with a file; a text contribution has none.",
-                code="alt_text_mismatch",
+                code=ErrorCode.alt_text_mismatch, field="alt_text",
             )
         alt_texts = []
     if data.kind == Kind.image:
         if not files:
-            raise InvalidInput("Please attach at least one image.", code="files_required")
+            raise InvalidInput("Please attach at least one image.",
+                code=ErrorCode.files_required, field="files")
         if len(files) > settings.images_max:
             raise InvalidInput(
-                f"At most {settings.images_max} images, please.", code="too_many_files"
+                f"At most {settings.images_max} images, please.",
+                code=ErrorCode.too_many_files, field="files"
             )
         if len(alt_texts) > len(files):
             raise InvalidInput(
-                "There are more image descriptions than images.", code="alt_text_mismatch"
+                "There are more image descriptions than images.",
+                code=ErrorCode.alt_text_mismatch, field="alt_text"
             )
     if time_based:
         if len(files) + bool(data.upload_id) != 1:
             raise InvalidInput(
                 f"Please attach exactly one {data.kind} file (or one finished upload).",
-                code="one_file_required",
+                code=ErrorCode.one_file_required, field="files",
             )
         if len(alt_texts) > 1:
-            raise InvalidInput("There is one description for one file.", code="alt_text_mismatch")
+            raise InvalidInput("There is one description for one file.",
+                code=ErrorCode.alt_text_mismatch, field="alt_text")
         # Header checks first (type, size, duration, dimensions): a 4xx stores nothing.
         received = [media.receive_time_based(
             session, storage, settings, Kind(data.kind),
@@ -222,7 +228,7 @@ def _no_receipt() -> NotFound:
     return NotFound(
         "No contribution has this receipt code. It may have been withdrawn, "
         "or a character may be mistyped.",
-        code="receipt_not_found",
+        code=ErrorCode.receipt_not_found,
     )
 
 

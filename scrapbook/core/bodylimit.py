@@ -9,7 +9,7 @@ from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from scrapbook.core.config import Settings
-from scrapbook.core.errors import error_body
+from scrapbook.core.errors import ErrorCode, error_body
 
 # Uploads have caps of their own, enforced by their parsers while they stream.
 _OWN_CAPS = (("POST", "/api/contributions"), ("POST", "/api/admin/contributions"))
@@ -68,6 +68,6 @@ class BodyLimit:
 
 
 async def _refuse(scope: Scope, receive: Receive, send: Send, message: str) -> None:
-    response = JSONResponse(error_body("too_large", message), status_code=413,
+    response = JSONResponse(error_body(ErrorCode.too_large, message), status_code=413,
                             headers={"Connection": "close"})
     await response(scope, receive, send)

@@ -8,7 +8,7 @@ import json
 import math
 from typing import Any, Literal
 
-from scrapbook.core.errors import InvalidInput
+from scrapbook.core.errors import ErrorCode, InvalidInput
 from scrapbook.core.security import is_public_id
 
 Part = Literal["date", "id", "int", "bool", "float", "str"]
@@ -23,7 +23,8 @@ def encode(values: list[Any]) -> str:
 def decode(cursor: str, parts: tuple[Part, ...]) -> list[Any]:
     """The cursor's values, each checked and converted to the kind named in `parts`."""
     invalid = InvalidInput(
-        "The cursor is not valid; start again from the first page.", code="invalid_cursor"
+        "The cursor is not valid; start again from the first page.",
+        code=ErrorCode.invalid_cursor, field="cursor"
     )
     try:
         padded = cursor + "=" * (-len(cursor) % 4)

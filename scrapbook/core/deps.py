@@ -11,7 +11,7 @@ from sqlmodel import Session, select
 
 from scrapbook.core.config import Settings
 from scrapbook.core.db import get_session
-from scrapbook.core.errors import Forbidden, NotAuthenticated
+from scrapbook.core.errors import ErrorCode, Forbidden, NotAuthenticated
 from scrapbook.core.security import hash_token
 from scrapbook.media.storage import Storage
 from scrapbook.models import Moderator, ModeratorSession
@@ -75,7 +75,8 @@ def current_moderator(request: Request, session: SessionDep) -> Moderator:
         sent = request.headers.get(CSRF_HEADER, "")
         if not hmac.compare_digest(sent.encode(), mod_session.csrf_token.encode()):
             raise Forbidden(
-                f"This request needs the {CSRF_HEADER} header from sign-in.", code="csrf_failed"
+                f"This request needs the {CSRF_HEADER} header from sign-in.",
+                code=ErrorCode.csrf_failed
             )
     request.state.moderator_session = mod_session
     return moderator

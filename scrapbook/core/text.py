@@ -9,7 +9,7 @@ import unicodedata
 import bleach
 from email_validator import EmailNotValidError, validate_email
 
-from scrapbook.core.errors import InvalidInput
+from scrapbook.core.errors import ErrorCode, InvalidInput
 
 # Zero-width characters and bidirectional overrides/isolates/marks, which can hide or
 # reorder text ("Trojan source"); soft hyphen too.
@@ -29,30 +29,33 @@ def clean_text(value: str, *, field: str, max_len: int, multiline: bool = False)
     """
     if "\x00" in value:
         raise InvalidInput(
-            f"{field} contains a NUL byte, which is not allowed in text.", code="invalid_text"
+            f"{field} contains a NUL byte, which is not allowed in text.",
+            code=ErrorCode.invalid_text, field=field
         )
     # Refuse hopeless lengths before any work: markup stripping costs more on long input.
     if len(value) > 2 * max_len + 100:
         raise InvalidInput(
-            f"{field} is {len(value)} characters long; the limit is {max_len}.", code="too_long"
+            f"{field} is {len(value)} characters long; the limit is {max_len}.",
+            code=ErrorCode.too_long, field=field
         )
     text = _INVISIBLE.sub("", value)
     text = unicodedata.normalize("NFC", text)
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     text = _CONTROL.sub("", text)
-    text = _strip_markup(text)
+    text = _strip_markup(text, field)
     if not multiline:
         text = _SINGLE_LINE_SPACE.sub(" ", text).strip()
     else:
         text = text.strip("\n").rstrip()
     if len(text) > max_len:
         raise InvalidInput(
-            f"{field} is {len(text)} characters long; the limit is {max_len}.", code="too_long"
+            f"{field} is {len(text)} characters long; the limit is {max_len}.",
+            code=ErrorCode.too_long, field=field
         )
     return text
 
 
-def _strip_markup(text: str) -> str:
+def _strip_markup(text: str, field: str) -> str:
     """Plain text out: markup removed, entities decoded, until nothing changes.
 
     bleach strips tags and escapes the rest; decoding entities could reveal new markup
@@ -67,7 +70,9 @@ def _strip_markup(text: str) -> str:
         if cleaned == text:
             return text
         text = cleaned
-    raise InvalidInput("This text hides markup too deeply to clean.", code="invalid_text")
+    raise InvalidInput(
+        "This text hides markup too deeply to clean.", code=ErrorCode.invalid_text, field=field
+    )
 
 
 def clean_optional(
@@ -89,16 +94,19 @@ def clean_tags(values: list[str], *, max_count: int, max_len: int) -> list[str]:
         for piece in raw.split(","):
             if not piece.strip():
                 continue
-            tag = clean_text(piece, field="tag", max_len=10 * max_len).lower().lstrip("#").strip()
+            tag = clean_text(piece, field="tags", max_len=10 * max_len).lower().lstrip("#").strip()
             if not tag:
                 continue
             if len(tag) > max_len:
                 raise InvalidInput(
-                    f"The tag '{tag[:20]}…' is longer than {max_len} characters.", code="too_long"
+                    f"The tag '{tag[:20]}…' is longer than {max_len} characters.",
+                    code=ErrorCode.too_long, field="tags",
                 )
             tags[tag] = None
             if len(tags) > max_count:
-                raise InvalidInput(f"At most {max_count} tags, please.", code="too_many_tags")
+                raise InvalidInput(
+                    f"At most {max_count} tags, please.", code=ErrorCode.too_many_tags, field="tags"
+                )
     return list(tags)
 
 

@@ -9,7 +9,7 @@ from sqlalchemy import delete, update
 from sqlmodel import Session, col, select
 
 from scrapbook.core import clock
-from scrapbook.core.errors import InvalidInput, NotFound
+from scrapbook.core.errors import ErrorCode, InvalidInput, NotFound
 from scrapbook.core.text import clean_optional, clean_text
 from scrapbook.directory import oruk
 from scrapbook.directory import schemas as s
@@ -95,11 +95,12 @@ def _clean_org(data: s.OrganizationCreate | s.OrganizationUpdate) -> dict[str, A
     if "name" in values:
         values["name"] = clean_text(values["name"] or "", field="name", max_len=300)
         if not values["name"]:
-            raise InvalidInput("An organisation needs a name.", code="missing_name")
+            raise InvalidInput("An organisation needs a name.",
+                code=ErrorCode.missing_name, field="name")
     if "source_url" in values and not values["source_url"]:
         raise InvalidInput(
             "Every organisation keeps the address of the page its details came from.",
-            code="missing_source",
+            code=ErrorCode.missing_source,
         )
     if "description" in values and values["description"] is None:
         values["description"] = ""
@@ -191,7 +192,7 @@ def _category_ids(session: Session, codes: list[str]) -> dict[str, str]:
     if missing:
         raise InvalidInput(
             f"Unknown categories: {', '.join(m[:40] for m in missing[:5])}.",
-            code="unknown_category",
+            code=ErrorCode.unknown_category, field="category",
         )
     return found
 
@@ -202,7 +203,7 @@ def _check_areas(codes: list[str]) -> None:
         raise InvalidInput(
             f"Unknown areas: {', '.join(b[:48] for b in bad[:5])}; use the "
             f"region codes, or '{oruk.ALL_AREAS}' for a national service.",
-            code="unknown_region",
+            code=ErrorCode.unknown_region, field="region",
         )
 
 
@@ -321,16 +322,16 @@ def _scalar_values(data: s.ServiceFields) -> dict[str, Any]:
     values = {k: v for k, v in data.model_dump(exclude_unset=True).items() if k in _SCALARS}
     if "name" in values:
         if values["name"] is None:
-            raise InvalidInput("A service needs a name.", code="missing_name")
+            raise InvalidInput("A service needs a name.", code=ErrorCode.missing_name, field="name")
         values["name"] = clean_text(values["name"], field="name", max_len=300)
         if not values["name"]:
-            raise InvalidInput("A service needs a name.", code="missing_name")
+            raise InvalidInput("A service needs a name.", code=ErrorCode.missing_name, field="name")
     if "description" in values:
         values["description"] = clean_text(
             values["description"] or "", field="description", max_len=10_000, multiline=True
         )
     if values.get("status", "") is None:
-        raise InvalidInput("status cannot be empty.", code="missing_status")
+        raise InvalidInput("status cannot be empty.", code=ErrorCode.missing_status, field="status")
     return values
 
 
@@ -418,6 +419,7 @@ def report_out_of_date(session: Session, service_id: str, data: s.ReportInput) -
     svc = _service(session, service_id)
     message = clean_text(data.message, field="message", max_len=2_000, multiline=True)
     if not message:
-        raise InvalidInput("Please say what is out of date.", code="empty_report")
+        raise InvalidInput("Please say what is out of date.",
+            code=ErrorCode.empty_report, field="message")
     _audit(session, None, "directory_report", "service", svc.id, reason=message)
     return s.ReportReceived()

@@ -8,14 +8,21 @@ from fastapi import APIRouter, Query, Request
 
 from scrapbook.contributions.limits import count_report
 from scrapbook.core.deps import AdminDep, SessionDep
-from scrapbook.core.errors import InvalidInput
+from scrapbook.core.errors import ErrorCode, InvalidInput, errors
 from scrapbook.directory import admin, oruk, service
 from scrapbook.directory import schemas as s
 from scrapbook.directory.oruk import AREAS
 
-oruk_router = APIRouter(prefix="/openreferral", tags=["open referral uk"])
-public_router = APIRouter(prefix="/api/services", tags=["directory"])
-admin_router = APIRouter(prefix="/api/admin/directory", tags=["directory admin"])
+oruk_router = APIRouter(
+    prefix="/openreferral", tags=["open referral uk"], responses=errors(400, 404, 422)
+)
+public_router = APIRouter(
+    prefix="/api/services", tags=["directory"], responses=errors(400, 404, 413, 422, 429)
+)
+admin_router = APIRouter(
+    prefix="/api/admin/directory", tags=["directory admin"],
+    responses=errors(400, 401, 403, 404, 409, 413, 422),
+)
 
 Page = Annotated[int, Query(ge=1, le=1_000_000, description="Page number, from 1.")]
 PerPage = Annotated[int, Query(ge=1, le=service.PER_PAGE_MAX, description="Results per page.")]
@@ -67,7 +74,8 @@ def oruk_services(
 ) -> s.Page[Any]:
     """Services by name; filter by text, taxonomy term, taxonomy, organisation, change date."""
     if minimal and full:
-        raise InvalidInput("Ask for minimal or full, not both.", code="invalid_mode")
+        raise InvalidInput("Ask for minimal or full, not both.",
+            code=ErrorCode.invalid_mode, field="full")
     return service.list_services(
         session,
         _filters(search, text, taxonomy_term_id, taxonomy_id, organization_id, modified_after),
@@ -152,11 +160,13 @@ def oruk_service_at_locations(
     if postcode:
         service.refuse_postcode(postcode)
     if (latitude is None) != (longitude is None):
-        raise InvalidInput("Give both latitude and longitude.", code="invalid_point")
+        raise InvalidInput("Give both latitude and longitude.",
+            code=ErrorCode.invalid_point, field="latitude")
     point = None if latitude is None or longitude is None else (latitude, longitude)
     if proximity is not None and point is None:
         raise InvalidInput(
-            "proximity needs a point: give latitude and longitude.", code="invalid_point"
+            "proximity needs a point: give latitude and longitude.",
+            code=ErrorCode.invalid_point, field="latitude"
         )
     return service.list_service_at_locations(
         session,
@@ -193,7 +203,8 @@ def services(
 ) -> s.ServicesPage:
     """Support services for the website: by area, category and text, or nearest first."""
     if region and region not in AREAS:
-        raise InvalidInput(f"Unknown area '{region[:48]}'.", code="unknown_region")
+        raise InvalidInput(f"Unknown area '{region[:48]}'.",
+            code=ErrorCode.unknown_region, field="region")
     if postcode:
         service.refuse_postcode(postcode)
     return service.search_public(

@@ -14,7 +14,7 @@ from sqlalchemy.orm import selectinload
 from sqlmodel import Session, col, select
 
 from scrapbook.core import cursor as cursors
-from scrapbook.core.errors import InvalidInput, NotFound
+from scrapbook.core.errors import ErrorCode, InvalidInput, NotFound
 from scrapbook.directory import oruk
 from scrapbook.directory import schemas as s
 from scrapbook.models import (
@@ -83,11 +83,13 @@ def parse_point(value: str) -> tuple[float, float]:
         lat, lon = float(lat_text), float(lon_text)
     except ValueError:
         raise InvalidInput(
-            "near must be 'latitude,longitude', e.g. near=50.72,-3.53.", code="invalid_near"
+            "near must be 'latitude,longitude', e.g. near=50.72,-3.53.",
+            code=ErrorCode.invalid_near, field="near"
         ) from None
     if not (-90 <= lat <= 90 and -180 <= lon <= 180) or math.isnan(lat) or math.isnan(lon):
         raise InvalidInput(
-            "near is outside the range of latitudes and longitudes.", code="invalid_near"
+            "near is outside the range of latitudes and longitudes.",
+            code=ErrorCode.invalid_near, field="near"
         )
     return round(lat, 2), round(lon, 2)
 
@@ -97,7 +99,7 @@ def refuse_postcode(postcode: str) -> None:
     raise InvalidInput(
         f"We cannot place the postcode '{postcode[:10]}' yet. Search by area, or share an "
         "approximate location (latitude and longitude) instead.",
-        code="postcode_unplaceable",
+        code=ErrorCode.postcode_unplaceable, field="postcode",
     )
 
 
@@ -157,7 +159,8 @@ def parse_modified_after(value: str | None) -> dt.datetime | None:
         parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         raise InvalidInput(
-            "modified_after must be an ISO 8601 date or date-time.", code="invalid_modified_after"
+            "modified_after must be an ISO 8601 date or date-time.",
+            code=ErrorCode.invalid_modified_after, field="modified_after"
         ) from None
     parsed = oruk.utc(parsed)
     try:
@@ -482,7 +485,8 @@ def search_public(
     if category:
         term = select(TaxonomyTerm.id).where(TaxonomyTerm.code == category)
         if session.exec(term).first() is None:
-            raise InvalidInput(f"Unknown category '{category[:40]}'.", code="unknown_category")
+            raise InvalidInput(f"Unknown category '{category[:40]}'.",
+                code=ErrorCode.unknown_category, field="category")
         where.append(_term_ids_clause(term))
     candidates = session.exec(select(Service.id, Service.name).where(*where)).all()
 

@@ -14,7 +14,7 @@ from sqlalchemy import delete
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, SQLModel, col, select
 
-from scrapbook.core.errors import InvalidInput
+from scrapbook.core.errors import ErrorCode, InvalidInput
 from scrapbook.directory import oruk
 from scrapbook.directory import schemas as s
 from scrapbook.directory.service import load_attributes, load_services
@@ -38,7 +38,7 @@ MAX_ERRORS = 50
 
 
 class ImportRefused(InvalidInput):
-    code = "import_refused"
+    code = ErrorCode.import_refused
 
     def __init__(self, errors: list[str]):
         shown = errors[:MAX_ERRORS]

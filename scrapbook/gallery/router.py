@@ -9,11 +9,11 @@ from fastapi import APIRouter, Query, Request
 from scrapbook.contributions.limits import count_report
 from scrapbook.contributions.vocabulary import REGIONS, Form, Kind
 from scrapbook.core.deps import SessionDep, SettingsDep
-from scrapbook.core.errors import InvalidInput
+from scrapbook.core.errors import ErrorCode, InvalidInput, errors
 from scrapbook.gallery import service
 from scrapbook.gallery.schemas import ContributionPublic, GalleryPage, ReportIn, ReportReceived
 
-router = APIRouter(prefix="/api/gallery", tags=["gallery"])
+router = APIRouter(prefix="/api/gallery", tags=["gallery"], responses=errors(400, 422))
 
 
 @router.get("", response_model=GalleryPage)
@@ -30,9 +30,11 @@ def gallery(
 ) -> GalleryPage:
     """Approved contributions, newest first; filter by kind, form, region, tag; search with q."""
     if region and region not in REGIONS:
-        raise InvalidInput(f"Unknown region '{region[:40]}'.", code="unknown_region")
+        raise InvalidInput(f"Unknown region '{region[:40]}'.",
+            code=ErrorCode.unknown_region, field="region")
     if limit is not None and limit > settings.page_max:
-        raise InvalidInput(f"limit may be at most {settings.page_max}.", code="limit_too_large")
+        raise InvalidInput(f"limit may be at most {settings.page_max}.",
+            code=ErrorCode.limit_too_large, field="limit")
     return service.list_gallery(
         session,
         kind=kind,
@@ -46,7 +48,7 @@ def gallery(
     )
 
 
-@router.get("/{contribution_id}", response_model=ContributionPublic)
+@router.get("/{contribution_id}", response_model=ContributionPublic, responses=errors(404))
 def gallery_item(
     contribution_id: str, session: SessionDep, settings: SettingsDep
 ) -> ContributionPublic:
@@ -54,7 +56,10 @@ def gallery_item(
     return service.get_public(session, contribution_id, media_base=settings.media_base_url)
 
 
-@router.post("/{contribution_id}/report", status_code=202, response_model=ReportReceived)
+@router.post(
+    "/{contribution_id}/report", status_code=202, response_model=ReportReceived,
+    responses=errors(404, 413, 429),
+)
 def report_contribution(
     contribution_id: str,
     body: ReportIn,

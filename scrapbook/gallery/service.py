@@ -11,7 +11,7 @@ from scrapbook.contributions.vocabulary import Status
 from scrapbook.core import clock
 from scrapbook.core import cursor as cursors
 from scrapbook.core.config import Settings
-from scrapbook.core.errors import InvalidInput, NotFound
+from scrapbook.core.errors import ErrorCode, InvalidInput, NotFound
 from scrapbook.core.security import is_public_id
 from scrapbook.core.text import clean_text
 from scrapbook.gallery import search
@@ -110,7 +110,8 @@ def report(session: Session, settings: Settings, contribution_id: str, message: 
     found = get_public_row(session, contribution_id)
     text = clean_text(message, field="message", max_len=settings.public_reason_max)
     if not text:
-        raise InvalidInput("Please say what is wrong.", code="message_required")
+        raise InvalidInput("Please say what is wrong.",
+            code=ErrorCode.message_required, field="message")
     # Day precision, no client details: reporting must be as anonymous as contributing.
     session.add(
         AuditEvent(

@@ -33,7 +33,13 @@ from PIL import Image, ImageDraw
 
 from scrapbook.contributions.vocabulary import Kind
 from scrapbook.core.config import Settings
-from scrapbook.core.errors import InvalidInput, ScrapbookError, TooLarge, UnsupportedMedia
+from scrapbook.core.errors import (
+    ErrorCode,
+    InvalidInput,
+    ScrapbookError,
+    TooLarge,
+    UnsupportedMedia,
+)
 from scrapbook.media.images import ProcessedImage, process_image
 
 # What we decode, by FFmpeg's codec name (never the decoder's: AV1 decodes with libdav1d).
@@ -181,16 +187,17 @@ def _inspect(path: Path, settings: Settings, expect: Kind) -> _Inspection:
     noun = _noun(expect)
     size = path.stat().st_size
     if size == 0:
-        raise InvalidInput("The file is empty.", code="empty_file")
+        raise InvalidInput("The file is empty.", code=ErrorCode.empty_file, field="files")
     bytes_max = settings.video_bytes_max if expect is Kind.video else settings.audio_bytes_max
     if size > bytes_max:
         raise TooLarge(
             f"{noun.capitalize()}s may be at most {_mb(bytes_max)}; this one is {_mb(size)}.",
-            code="file_too_large",
+            code=ErrorCode.file_too_large, field="files",
         )
     sniffed = _sniff(path)
     if sniffed is None:
-        raise UnsupportedMedia(_not_accepted(expect), code="unsupported_type")
+        raise UnsupportedMedia(_not_accepted(expect),
+            code=ErrorCode.unsupported_type, field="files")
     demuxer, container_name = sniffed
     if demuxer == "wav":
         _check_wav_header(path, size, settings)
@@ -202,7 +209,8 @@ def _inspect(path: Path, settings: Settings, expect: Kind) -> _Inspection:
         raise
     except (av.FFmpegError, ValueError, EOFError, IndexError) as exc:
         raise InvalidInput(
-            f"The {noun} is damaged or incomplete and cannot be read.", code="damaged_media"
+            f"The {noun} is damaged or incomplete and cannot be read.",
+            code=ErrorCode.damaged_media, field="files"
         ) from exc
 
 
@@ -214,17 +222,20 @@ def _inspect_open(
     if expect is Kind.video and video is None:
         if audio is not None:
             raise UnsupportedMedia(
-                "This file has sound but no pictures; choose Sound to send it.", code="wrong_kind"
+                "This file has sound but no pictures; choose Sound to send it.",
+                code=ErrorCode.wrong_kind, field="files"
             )
         raise UnsupportedMedia("This file has no pictures or sound we can use.",
-                               code="no_usable_stream")
+                               code=ErrorCode.no_usable_stream, field="files")
     if expect is Kind.audio:
         if video is not None:
             raise UnsupportedMedia(
-                "This file has pictures; choose Video to send it.", code="wrong_kind"
+                "This file has pictures; choose Video to send it.",
+                code=ErrorCode.wrong_kind, field="files"
             )
         if audio is None:
-            raise UnsupportedMedia("This file has no sound we can use.", code="no_usable_stream")
+            raise UnsupportedMedia("This file has no sound we can use.",
+                code=ErrorCode.no_usable_stream, field="files")
     video_codec = _check_video_stream(video, settings) if video is not None else None
     audio_codec = _check_audio_stream(audio, expect, settings) if audio is not None else None
 
@@ -238,13 +249,15 @@ def _inspect_open(
         raise InvalidInput(
             f"{_noun(expect).capitalize()}s may be at most {_span(seconds_max)} long; "
             f"this one is {_span(duration)}.",
-            code="too_long",
+            code=ErrorCode.too_long, field="files",
         )
     if video is not None and first.video is None:
-        raise InvalidInput("The video has no pictures in it.", code="no_frames")
+        raise InvalidInput("The video has no pictures in it.",
+            code=ErrorCode.no_frames, field="files")
     if audio is not None and first.audio is None:
         if expect is Kind.audio:
-            raise InvalidInput("The sound file has no sound in it.", code="no_frames")
+            raise InvalidInput("The sound file has no sound in it.",
+                code=ErrorCode.no_frames, field="files")
         audio_codec = None  # an empty sound track beside the pictures: leave it out
 
     width = height = None
@@ -261,7 +274,8 @@ def _inspect_open(
         rate = video.average_rate
         fps = float(rate) if rate else None
         if fps is not None and fps > settings.video_fps_max + 0.5:
-            raise InvalidInput(_fps_message(settings, fps), code="frame_rate_too_high")
+            raise InvalidInput(_fps_message(settings, fps),
+                code=ErrorCode.frame_rate_too_high, field="files")
         pix_fmt = video.codec_context.pix_fmt
         sample_aspect = video.sample_aspect_ratio
     kind = Kind.video if video is not None else Kind.audio
@@ -375,12 +389,12 @@ def _check_wav_header(path: Path, size: int, settings: Settings) -> None:
         raise InvalidInput(
             f"Sound files may be at most {_span(settings.audio_seconds_max)} long; this one "
             f"declares {_span(declared)}.",
-            code="too_long",
+            code=ErrorCode.too_long, field="files",
         )
     if data_start + data_size > size + max(65_536, size // 100):
         raise InvalidInput(
             "The sound file is incomplete: it ends long before the length it declares.",
-            code="damaged_media",
+            code=ErrorCode.damaged_media, field="files",
         )
 
 
@@ -417,7 +431,7 @@ def _check_video_stream(stream: VideoStream, settings: Settings) -> str:
         raise UnsupportedMedia(
             f"The video is coded as {codec or 'something unknown'}, which we cannot take: "
             "send H.264, HEVC, VP8, VP9 or AV1 (what phones, cameras and browsers make).",
-            code="unsupported_codec",
+            code=ErrorCode.unsupported_codec, field="files",
         )
     width, height = stream.codec_context.width, stream.codec_context.height
     if width and height:
@@ -431,7 +445,7 @@ def _check_audio_stream(stream: AudioStream, expect: Kind, settings: Settings) -
         raise UnsupportedMedia(
             f"The sound is coded as {codec or 'something unknown'}, which we cannot take: send "
             "MP3, AAC (M4A), WAV, FLAC, Ogg Vorbis or Opus.",
-            code="unsupported_codec",
+            code=ErrorCode.unsupported_codec, field="files",
         )
     context = stream.codec_context
     channels = context.channels
@@ -440,10 +454,11 @@ def _check_audio_stream(stream: AudioStream, expect: Kind, settings: Settings) -
             f"{_noun(expect).capitalize()}s may have at most {settings.audio_channels_max} "
             "sound channels; "
             f"this one declares {channels}.",
-            code="too_many_channels",
+            code=ErrorCode.too_many_channels, field="files",
         )
     if channels < 1 or not 0 < context.sample_rate <= SAMPLE_RATE_MAX:
-        raise InvalidInput("The sound is damaged and cannot be read.", code="damaged_media")
+        raise InvalidInput("The sound is damaged and cannot be read.",
+            code=ErrorCode.damaged_media, field="files")
     return codec
 
 
@@ -460,7 +475,7 @@ def _check_frame_size(
             f"{width}×{height}."
         )
         if error is InvalidInput:
-            raise InvalidInput(message, code="too_many_pixels")
+            raise InvalidInput(message, code=ErrorCode.too_many_pixels, field="files")
         raise error(message)
 
 
@@ -510,7 +525,8 @@ def _first_frames(
         if count > (packets_max if measure else _PROBE_DECODE_PACKETS):
             if measure:
                 raise InvalidInput(
-                    f"The {_noun(expect)} has too many pieces to measure.", code="damaged_media"
+                    f"The {_noun(expect)} has too many pieces to measure.",
+                    code=ErrorCode.damaged_media, field="files"
                 )
             break
         if measure and packet.pts is not None and packet.time_base:

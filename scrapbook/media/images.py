@@ -17,7 +17,7 @@ import blurhash
 import pillow_heif
 from PIL import Image, ImageCms, ImageFile
 
-from scrapbook.core.errors import InvalidInput, TooLarge, UnsupportedMedia
+from scrapbook.core.errors import ErrorCode, InvalidInput, TooLarge, UnsupportedMedia
 
 pillow_heif.register_heif_opener()
 ImageFile.LOAD_TRUNCATED_IMAGES = False
@@ -55,11 +55,11 @@ def _opened(data: bytes | BinaryIO, max_bytes: int, max_pixels: int,
     size = stream.seek(0, io.SEEK_END)
     stream.seek(0)
     if not size:
-        raise InvalidInput(f"{label} is empty.", code="empty_file")
+        raise InvalidInput(f"{label} is empty.", code=ErrorCode.empty_file, field="files")
     if size > max_bytes:
         raise TooLarge(
             f"{label} is {size // 1_000_000} MB; the limit is {max_bytes // 1_000_000} MB.",
-            code="file_too_large",
+            code=ErrorCode.file_too_large, field="files",
         )
     with warnings.catch_warnings():
         # Pillow's own bomb guard, as a second line behind our pixel check.
@@ -68,11 +68,13 @@ def _opened(data: bytes | BinaryIO, max_bytes: int, max_pixels: int,
             source = Image.open(stream, formats=ACCEPTED_FORMATS)
         except (Image.DecompressionBombWarning, Image.DecompressionBombError) as exc:
             raise TooLarge(
-                f"{label} has too many pixels to process safely.", code="too_many_pixels"
+                f"{label} has too many pixels to process safely.",
+                code=ErrorCode.too_many_pixels, field="files"
             ) from exc
         except Exception as exc:  # Pillow raises many types for unknown or corrupt data
             raise UnsupportedMedia(
-                f"{label} is not a JPEG, PNG, WebP, GIF or HEIC image.", code="unsupported_type"
+                f"{label} is not a JPEG, PNG, WebP, GIF or HEIC image.",
+                code=ErrorCode.unsupported_type, field="files"
             ) from exc
         with source:
             width, height = source.size
@@ -84,7 +86,7 @@ def _opened(data: bytes | BinaryIO, max_bytes: int, max_pixels: int,
                 raise TooLarge(
                     f"{label} is {width}×{height} pixels; the limit is "
                     f"{max_pixels // 1_000_000} megapixels.",
-                    code="too_many_pixels",
+                    code=ErrorCode.too_many_pixels, field="files",
                 )
             yield source
 
@@ -114,19 +116,23 @@ def process_image(
             clean = _clean_pixels(source)
         except (Image.DecompressionBombWarning, Image.DecompressionBombError) as exc:
             raise TooLarge(
-                f"{label} has too many pixels to process safely.", code="too_many_pixels"
+                f"{label} has too many pixels to process safely.",
+                code=ErrorCode.too_many_pixels, field="files"
             ) from exc
         except RuntimeError as exc:  # libheif: its own security limits, allocation failures
             if "limit" in str(exc).lower():
                 raise TooLarge(
-                    f"{label} has too many pixels to process safely.", code="too_many_pixels"
+                    f"{label} has too many pixels to process safely.",
+                    code=ErrorCode.too_many_pixels, field="files"
                 ) from exc
             raise InvalidInput(
-                f"{label} is damaged or incomplete and cannot be read.", code="invalid_image"
+                f"{label} is damaged or incomplete and cannot be read.",
+                code=ErrorCode.invalid_image, field="files"
             ) from exc
         except (OSError, SyntaxError, ValueError, EOFError) as exc:
             raise InvalidInput(
-                f"{label} is damaged or incomplete and cannot be read.", code="invalid_image"
+                f"{label} is damaged or incomplete and cannot be read.",
+                code=ErrorCode.invalid_image, field="files"
             ) from exc
 
     display = _fit(clean, display_edge)
@@ -205,11 +211,13 @@ def _heif_coded_size(stream: BinaryIO, label: str, shown: tuple[int, int]) -> tu
                     sizes.append(struct.unpack(">II", data[start + 4:start + 12]))
     except (struct.error, ValueError) as exc:
         raise UnsupportedMedia(
-            f"{label} is not a JPEG, PNG, WebP, GIF or HEIC image.", code="unsupported_type"
+            f"{label} is not a JPEG, PNG, WebP, GIF or HEIC image.",
+            code=ErrorCode.unsupported_type, field="files"
         ) from exc
     if len(sizes) == 1:  # no coded size that we can read: not a HEIC we can vouch for
         raise UnsupportedMedia(
-            f"{label} is not a JPEG, PNG, WebP, GIF or HEIC image.", code="unsupported_type"
+            f"{label} is not a JPEG, PNG, WebP, GIF or HEIC image.",
+            code=ErrorCode.unsupported_type, field="files"
         )
     return max(sizes, key=lambda size: size[0] * size[1])
 

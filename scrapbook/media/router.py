@@ -22,11 +22,11 @@ from scrapbook.core.deps import (
     StorageDep,
     find_signed_in,
 )
-from scrapbook.core.errors import NotFound, ScrapbookError
+from scrapbook.core.errors import ErrorCode, NotFound, ScrapbookError, errors
 from scrapbook.gallery.service import is_public
 from scrapbook.models import Contribution, MediaAsset, MediaVariant
 
-router = APIRouter(tags=["media"])
+router = APIRouter(tags=["media"], responses=errors(400, 404, 416))
 
 # Keys never change meaning, so browsers may keep a file for a year; shared caches (a CDN)
 # revalidate every ten minutes, so a withdrawn or unpublished file leaves them quickly.
@@ -44,7 +44,7 @@ _RANGE = re.compile(r"^\s*bytes\s*=\s*(\d*)\s*-\s*(\d*)\s*$", re.IGNORECASE)
 
 class RangeNotSatisfiable(ScrapbookError):
     status_code = 416
-    code = "range_not_satisfiable"
+    code = ErrorCode.range_not_satisfiable
 
 
 def _missing() -> NotFound:

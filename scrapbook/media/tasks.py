@@ -33,6 +33,7 @@ from scrapbook.core.errors import ScrapbookError
 from scrapbook.media import av
 from scrapbook.media.images import ProcessedImage
 from scrapbook.media.service import (
+    asset_folder,
     clean_image_file,
     clean_staging,
     derivative_key,
@@ -296,6 +297,7 @@ class MediaJobs:
                 return
             source = asset.source_key
             asset.variants.extend(stored.variants)
+            keep = {variant.key for variant in asset.variants}
             asset.state = AssetState.ready
             asset.duration = made.duration
             asset.width, asset.height = made.width, made.height
@@ -318,6 +320,8 @@ class MediaJobs:
                 session.add(contribution)
             if source:
                 after_commit(session, lambda: self._remove(_Stored(keys=[source])))
+            # Files of an earlier attempt killed before its commit: no row names them.
+            after_commit(session, lambda: self._remove_strays([asset_id], keep))
 
     def _fail(self, asset_id: str, reason: str) -> None:
         """The contribution becomes `failed`: its files erased, the reason kept for moderators."""
@@ -344,7 +348,9 @@ class MediaJobs:
             contribution.status = Status.failed
             contribution.failure_reason = reason
             session.add(contribution)
+            folders = [m.id for m in contribution.media]
             after_commit(session, lambda: self._remove(_Stored(keys=keys)))
+            after_commit(session, lambda: self._remove_strays(folders, set()))
 
     def _release(self, asset_id: str) -> None:
         with Session(self.engine) as session:
@@ -352,6 +358,17 @@ class MediaJobs:
                 update(MediaAsset).where(col(MediaAsset.id) == asset_id).values(lease_until=None)
             )
             session.commit()
+
+    def _remove_strays(self, asset_ids: list[str], keep: set[str]) -> None:
+        """Delete what the assets' folders hold beyond `keep`: files written by an attempt
+        that was killed before its commit (each attempt writes under new random keys)."""
+        try:
+            strays = [key for asset_id in asset_ids
+                      for key in self.storage.list(asset_folder(asset_id)) if key not in keep]
+        except Exception:
+            log.exception("could not list an asset's files; erasure removes them later")
+            return
+        self._remove(_Stored(keys=strays))
 
     def _remove(self, stored: _Stored) -> None:
         """Delete files; a storage error is logged, never raised: the rows are already right,

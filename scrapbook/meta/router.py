@@ -17,11 +17,12 @@ from scrapbook.contributions.vocabulary import (
     Kind,
 )
 from scrapbook.core.deps import SessionDep, SettingsDep
+from scrapbook.core.errors import errors
 from scrapbook.directory.helplines import site_helplines
 from scrapbook.gallery.service import tags_in_use
 from scrapbook.media.images import ACCEPTED_TYPES
 
-router = APIRouter(prefix="/api", tags=["meta"])
+router = APIRouter(prefix="/api", tags=["meta"], responses=errors(400))
 
 
 @router.get("/health")

@@ -9,7 +9,14 @@ from sqlalchemy import delete
 from sqlmodel import Session, col, select
 
 from scrapbook.core.config import Settings
-from scrapbook.core.errors import Conflict, InvalidInput, NotAuthenticated, NotFound, RateLimited
+from scrapbook.core.errors import (
+    Conflict,
+    ErrorCode,
+    InvalidInput,
+    NotAuthenticated,
+    NotFound,
+    RateLimited,
+)
 from scrapbook.core.ratelimit import Backoff, SlidingWindow
 from scrapbook.core.security import (
     burn_password_check,
@@ -120,7 +127,7 @@ def sign_in(
     if not ok or moderator is None or moderator.disabled:
         throttle.usernames.try_hit(username)
         raise NotAuthenticated(
-            "That username and password do not match.", code="invalid_credentials"
+            "That username and password do not match.", code=ErrorCode.invalid_credentials
         )
     throttle.pairs.succeeded(pair)
     session.execute(delete(ModeratorSession).where(col(ModeratorSession.expires_at) < _now()))

@@ -22,7 +22,7 @@ from scrapbook.core.deps import (
     StorageDep,
     current_moderator,
 )
-from scrapbook.core.errors import InvalidInput
+from scrapbook.core.errors import ErrorCode, InvalidInput, errors
 from scrapbook.models import Contribution
 from scrapbook.moderation import auth, service
 from scrapbook.moderation.schemas import (
@@ -35,9 +35,12 @@ from scrapbook.moderation.schemas import (
     SignIn,
 )
 
-sessions = APIRouter(prefix="/api/admin", tags=["moderation"])
+sessions = APIRouter(
+    prefix="/api/admin", tags=["moderation"], responses=errors(400, 401, 413, 422, 429)
+)
 router = APIRouter(
-    prefix="/api/admin", tags=["moderation"], dependencies=[Depends(current_moderator)]
+    prefix="/api/admin", tags=["moderation"], dependencies=[Depends(current_moderator)],
+    responses=errors(400, 401, 403, 413, 422),
 )
 
 
@@ -108,7 +111,8 @@ def moderation_queue(
     `reported=true` keeps only those a visitor has reported (e.g. `status=approved`).
     """
     if region and region not in REGIONS:
-        raise InvalidInput(f"Unknown region '{region[:40]}'.", code="unknown_region")
+        raise InvalidInput(f"Unknown region '{region[:40]}'.",
+            code=ErrorCode.unknown_region, field="region")
     return service.queue(
         session,
         status=status,
@@ -121,7 +125,8 @@ def moderation_queue(
 
 
 @router.post(
-    "/contributions", status_code=201, response_model=ReceiptIssued, openapi_extra=FORM_OPENAPI
+    "/contributions", status_code=201, response_model=ReceiptIssued, openapi_extra=FORM_OPENAPI,
+    responses=errors(404, 408, 409, 415, 503),
 )
 async def enter_contribution(
     request: Request,
@@ -139,7 +144,8 @@ async def enter_contribution(
             raw_channel = form.one("channel") or ""
             if raw_channel not in (Channel.email, Channel.post, Channel.social):
                 raise InvalidInput(
-                    "channel must be one of: email, post, social.", code="invalid_channel"
+                    "channel must be one of: email, post, social.",
+                    code=ErrorCode.invalid_channel, field="channel"
                 )
             files = form.file_objects()
             return await run_in_threadpool(
@@ -158,7 +164,10 @@ async def enter_contribution(
             await form.close()
 
 
-@router.get("/contributions/{contribution_id}", response_model=ContributionModeratorView)
+@router.get(
+    "/contributions/{contribution_id}", response_model=ContributionModeratorView,
+    responses=errors(404),
+)
 def contribution_detail(
     contribution: ContributionDep, session: SessionDep
 ) -> ContributionModeratorView:
@@ -166,7 +175,10 @@ def contribution_detail(
     return service.view(session, contribution)
 
 
-@router.post("/contributions/{contribution_id}/decision", response_model=ContributionModeratorView)
+@router.post(
+    "/contributions/{contribution_id}/decision", response_model=ContributionModeratorView,
+    responses=errors(404, 409),
+)
 def decide(
     decision: Decision,
     contribution: ContributionDep,
@@ -178,7 +190,10 @@ def decide(
     return service.decide(session, settings, moderator, contribution, decision)
 
 
-@router.patch("/contributions/{contribution_id}", response_model=ContributionModeratorView)
+@router.patch(
+    "/contributions/{contribution_id}", response_model=ContributionModeratorView,
+    responses=errors(404, 409),
+)
 def correct(
     edit: ContributionUpdate,
     contribution: ContributionDep,

@@ -13,7 +13,7 @@ from scrapbook.contributions.vocabulary import REGIONS, TIME_BASED_KINDS, Kind, 
 from scrapbook.core import cursor as cursors
 from scrapbook.core.config import Settings
 from scrapbook.core.db import checkpoint_after_commit
-from scrapbook.core.errors import Conflict, InvalidInput, NotFound
+from scrapbook.core.errors import Conflict, ErrorCode, InvalidInput, NotFound
 from scrapbook.core.security import is_public_id
 from scrapbook.core.text import clean_optional, clean_tags, clean_text
 from scrapbook.gallery import search
@@ -147,7 +147,7 @@ def _claim_version(session: Session, c: Contribution, expected: int) -> None:
     """Atomically move the version on, or refuse if someone else changed it first."""
     stale = Conflict(
         "Someone else changed this contribution since you loaded it. Reload it and try again.",
-        code="version_conflict",
+        code=ErrorCode.version_conflict,
     )
     if c.version != expected:
         raise stale
@@ -212,16 +212,18 @@ def _check_described(c: Contribution) -> None:
     for m in c.media:
         if m.type == Kind.image and not m.alt_text:
             raise InvalidInput(
-                "Add a description to every image before approving it.", code="alt_text_required"
+                "Add a description to every image before approving it.",
+                code=ErrorCode.alt_text_required, field="media"
             )
         if m.type == Kind.audio and not c.transcript:
             raise InvalidInput(
-                "Add a transcript of the sound before approving it.", code="transcript_required"
+                "Add a transcript of the sound before approving it.",
+                code=ErrorCode.transcript_required, field="transcript"
             )
         if m.type == Kind.video and not (c.transcript or m.alt_text):
             raise InvalidInput(
                 "Add a transcript or a description of the video before approving it.",
-                code="transcript_required",
+                code=ErrorCode.transcript_required, field="transcript",
             )
 
 
@@ -230,7 +232,7 @@ def decide(
 ) -> ContributionModeratorView:
     if c.status in _UNDECIDABLE:
         raise Conflict(
-            f"A contribution that is {c.status} cannot be decided.", code="not_decidable"
+            f"A contribution that is {c.status} cannot be decided.", code=ErrorCode.not_decidable
         )
     reason = clean_optional(
         decision.public_reason, field="public_reason", max_len=settings.public_reason_max
@@ -238,7 +240,8 @@ def decide(
     note = clean_optional(decision.note, field="note", max_len=settings.note_max)
     if decision.action == "reject" and not reason:
         raise InvalidInput(
-            "Please give the contributor a kind reason when rejecting.", code="reason_required"
+            "Please give the contributor a kind reason when rejecting.",
+            code=ErrorCode.reason_required, field="public_reason"
         )
     if decision.action == "approve":
         _check_described(c)
@@ -304,7 +307,8 @@ def correct(
         c.form = edit.form
     if "region" in sent:
         if edit.region and edit.region not in REGIONS:
-            raise InvalidInput(f"Unknown region '{_shown(edit.region)}'.", code="unknown_region")
+            raise InvalidInput(f"Unknown region '{_shown(edit.region)}'.",
+                code=ErrorCode.unknown_region, field="region")
         record("region", c.region, edit.region or None)
         c.region = edit.region or None
     if "content_warning" in sent:
@@ -316,7 +320,7 @@ def correct(
     if "transcript" in sent and edit.transcript and c.kind not in TIME_BASED_KINDS:
         raise InvalidInput(
             "A transcript goes with sound or video; put words in the body.",
-            code="unexpected_transcript",
+            code=ErrorCode.unexpected_transcript, field="transcript",
         )
     if "transcript" in sent:
         transcript = clean_optional(
@@ -340,7 +344,7 @@ def correct(
             if asset is None:
                 raise InvalidInput(
                     f"This contribution has no media item '{_shown(item.id)}'.",
-                    code="unknown_media",
+                    code=ErrorCode.unknown_media, field="media",
                 )
             alt = clean_optional(item.alt_text, field="alt_text", max_len=settings.alt_text_max)
             record(f"alt_text:{asset.id}", asset.alt_text, alt)
@@ -367,7 +371,7 @@ def audit_log(
     if action:
         stmt = stmt.where(AuditEvent.action == action)
     if contribution_id and not is_public_id(contribution_id):
-        raise InvalidInput("That is not a contribution id.", code="invalid_id")
+        raise InvalidInput("That is not a contribution id.", code=ErrorCode.invalid_id)
     if contribution_id:
         stmt = stmt.where(AuditEvent.contribution_id == contribution_id)
     if cursor:

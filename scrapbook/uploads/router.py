@@ -23,10 +23,13 @@ from scrapbook.core.config import Settings
 from scrapbook.core.deps import SessionDep, SettingsDep
 from scrapbook.core.errors import (
     Conflict,
+    ErrorCode,
+    MethodNotAllowed,
     ScrapbookError,
     ServiceBusy,
     TooLarge,
     UnsupportedMedia,
+    errors,
 )
 from scrapbook.models import Upload
 from scrapbook.uploads import service
@@ -46,15 +49,10 @@ _MAX_DIGITS = 19  # fits a signed 64-bit integer
 
 class UnsupportedVersion(ScrapbookError):
     status_code = 412
-    code = "unsupported_version"
+    code = ErrorCode.unsupported_version
 
 
 _EVERY_ANSWER = {"Tus-Resumable": TUS_VERSION, "Cache-Control": "no-store"}
-
-
-class MethodNotAllowed(ScrapbookError):
-    status_code = 405
-    code = "method_not_allowed"
 
 
 class TusRoute(APIRoute):
@@ -85,7 +83,10 @@ class TusRoute(APIRoute):
         return tus_handler
 
 
-router = APIRouter(prefix=PREFIX, tags=["uploads"], route_class=TusRoute)
+router = APIRouter(
+    prefix=PREFIX, tags=["uploads"], route_class=TusRoute,
+    responses=errors(400, 404, 409, 410, 412, 413, 415, 422, 429, 503),
+)
 
 
 def _header_int(headers: Headers, name: str) -> int | None:
@@ -95,7 +96,8 @@ def _header_int(headers: Headers, name: str) -> int | None:
         return None
     value = raw.strip()
     if not value.isascii() or not value.isdigit() or len(value) > _MAX_DIGITS:
-        raise ScrapbookError(f"{name} must be a whole number of bytes.", code="invalid_header")
+        raise ScrapbookError(f"{name} must be a whole number of bytes.",
+            code=ErrorCode.invalid_header)
     return int(value)
 
 
@@ -124,14 +126,14 @@ def create_upload(request: Request, session: SessionDep, settings: SettingsDep) 
     if "upload-defer-length" in headers:
         raise ScrapbookError(
             "Uploads of unknown length are not supported; send Upload-Length.",
-            code="defer_length_unsupported",
+            code=ErrorCode.defer_length_unsupported,
         )
     if "upload-concat" in headers:
-        raise ScrapbookError("Joining uploads is not supported.", code="concat_unsupported")
+        raise ScrapbookError("Joining uploads is not supported.", code=ErrorCode.concat_unsupported)
     length = _header_int(headers, "Upload-Length")
     if length is None:
         raise ScrapbookError("Send the upload's size in bytes as Upload-Length.",
-                             code="length_required")
+                             code=ErrorCode.length_required)
     upload = service.create(session, settings, length)
     count_upload(request)  # refused: the transaction rolls back, nothing is kept
     return Response(status_code=201, headers={
@@ -174,7 +176,7 @@ async def append_to_upload(upload_id: str, request: Request) -> Response:
     sent_offset = _header_int(request.headers, "Upload-Offset")
     if sent_offset is None:
         raise ScrapbookError("Send Upload-Offset: the number of bytes already sent.",
-                             code="offset_required")
+                             code=ErrorCode.offset_required)
     declared = _header_int(request.headers, "Content-Length")
 
     appender = await run_in_threadpool(service.begin_append, engine, settings, upload_id)
@@ -183,7 +185,7 @@ async def append_to_upload(upload_id: str, request: Request) -> Response:
             raise Conflict(
                 f"The upload has {appender.start} bytes, not {sent_offset}; "
                 "ask (HEAD) and send from there.",
-                code="offset_mismatch",
+                code=ErrorCode.offset_mismatch,
             )
         too_long = TooLarge(
             f"These bytes would go past the upload's length of {appender.length} bytes."

@@ -23,7 +23,14 @@ from sqlmodel import Session, col, select
 from scrapbook.core import clock
 from scrapbook.core.config import Settings
 from scrapbook.core.db import after_commit, transaction
-from scrapbook.core.errors import Conflict, InvalidInput, NotFound, ScrapbookError, TooLarge
+from scrapbook.core.errors import (
+    Conflict,
+    ErrorCode,
+    InvalidInput,
+    NotFound,
+    ScrapbookError,
+    TooLarge,
+)
 from scrapbook.core.security import is_public_id, new_public_id
 from scrapbook.media.storage import FIXED_TIME  # files say nothing of when bytes arrived
 from scrapbook.models import Upload
@@ -33,7 +40,7 @@ T = TypeVar("T")
 
 class Gone(ScrapbookError):
     status_code = 410
-    code = "upload_expired"
+    code = ErrorCode.upload_expired
 
 
 def max_bytes(settings: Settings) -> int:
@@ -201,7 +208,8 @@ def begin_append(engine: Engine, settings: Settings, upload_id: str) -> Appender
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             raise Conflict(
-                "Another request is sending this upload's bytes right now.", code="upload_busy"
+                "Another request is sending this upload's bytes right now.",
+                code=ErrorCode.upload_busy
             ) from None
         os.utime(fd, (FIXED_TIME, FIXED_TIME))
         _settle_dir(settings)
@@ -257,11 +265,11 @@ def take_finished(session: Session, settings: Settings, upload_id: str) -> Path:
     """
     upload = _find(session, upload_id)
     if upload is None or expires_at(upload) <= clock.now():
-        raise NotFound("There is no finished upload with that id.", code="upload_not_found")
+        raise NotFound("There is no finished upload with that id.", code=ErrorCode.upload_not_found)
     if upload.offset < upload.length:
         raise InvalidInput(
             f"The upload is not finished: {upload.offset} of {upload.length} bytes have arrived.",
-            code="upload_unfinished",
+            code=ErrorCode.upload_unfinished,
         )
     path = upload_path(settings, upload_id)
     if upload.length == 0:
@@ -269,17 +277,17 @@ def take_finished(session: Session, settings: Settings, upload_id: str) -> Path:
         path.touch()
         os.utime(path, (FIXED_TIME, FIXED_TIME))
     if not path.is_file():
-        raise NotFound("There is no finished upload with that id.", code="upload_not_found")
+        raise NotFound("There is no finished upload with that id.", code=ErrorCode.upload_not_found)
     # Only one request may take it: a double-tapped Send waits here for the first to commit,
     # then finds nothing (404) instead of a file the first has already moved.
     taken = session.execute(
         delete(Upload).where(col(Upload.id) == upload_id, col(Upload.offset) == col(Upload.length))
     )
     if taken.rowcount != 1:  # type: ignore[attr-defined]
-        raise NotFound("There is no finished upload with that id.", code="upload_not_found")
+        raise NotFound("There is no finished upload with that id.", code=ErrorCode.upload_not_found)
     session.expunge(upload)
     if not path.is_file():
-        raise NotFound("There is no finished upload with that id.", code="upload_not_found")
+        raise NotFound("There is no finished upload with that id.", code=ErrorCode.upload_not_found)
     return path
 
 

@@ -138,7 +138,9 @@ def test_item_shape(client, moderator):
 def test_bad_gallery_parameters_are_clear_422s(client, params):
     r = client.get("/api/gallery", params=params)
     assert r.status_code == 422
-    assert set(r.json()) == {"error", "detail"}
+    body = r.json()
+    assert set(body) == {"error", "detail", "field"}
+    assert body["field"] == next(iter(params))  # the parameter at fault, named for the page
 
 
 def test_limit_default_and_maximum(client, moderator, settings):

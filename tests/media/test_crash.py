@@ -247,16 +247,10 @@ def test_a_job_killed_before_its_commit_runs_again_and_withdrawal_erases_every_f
     assert everything(storage) == crashed["baseline"]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "Derivative keys are random per attempt (derivative_key), and nothing but withdrawal "
-    "(erase_files_after_commit, which lists the asset's folder) ever deletes files no "
-    "variant row names: the killed attempt's variants stay in storage for as long as the "
-    "contribution lives; if it is never withdrawn, forever."))
 def test_a_job_killed_before_its_commit_leaves_no_stray_files_once_it_has_run_again(
     client, app, settings, tmp_path, monkeypatch
 ):
     storage = app.state.storage
     crashed = crash_a_job(client, app, settings, tmp_path, monkeypatch)
-    app.state.jobs.sweep()
-    app.state.jobs.sweep()
+    # The rerun's commit removes the killed attempt's files: only what the rows name is left.
     assert storage.list(crashed["folder"]) == crashed["variants"]
