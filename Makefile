@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 AXE := tests/frontend/node_modules/axe-core/axe.min.js
 CHROMIUM := $(shell command -v chromium 2>/dev/null)
 
-.PHONY: run test test-browser browser-deps test-postgres lint bench fuzz install migrate clean
+.PHONY: run test test-browser browser-deps test-postgres lint bench fuzz api-check install migrate clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -52,6 +52,13 @@ FUZZ_CASES ?= 5000
 FUZZ_SEED ?= 8
 fuzz: $(STAMP)
 	FUZZ_CASES=$(FUZZ_CASES) FUZZ_SEED=$(FUZZ_SEED) $(BIN)/python -m pytest -q tests/media/test_fuzz.py
+
+# Schemathesis over the API description at length (the suite runs 25 examples per operation,
+# on SQLite): SCHEMATHESIS_EXAMPLES=... make api-check; PostgreSQL too when
+# SCRAPBOOK_TEST_DATABASE_URL is set.
+SCHEMATHESIS_EXAMPLES ?= 200
+api-check: $(STAMP)
+	SCHEMATHESIS_EXAMPLES=$(SCHEMATHESIS_EXAMPLES) $(BIN)/python -m pytest -q tests/api
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

@@ -20,6 +20,8 @@ from scrapbook.core.bodylimit import BodyLimit
 from scrapbook.core.config import Settings, get_settings
 from scrapbook.core.db import make_engine
 from scrapbook.core.errors import ErrorCode, error_body, install_error_handlers
+from scrapbook.core.methods import install_api_fallback
+from scrapbook.core.openapi import describer
 from scrapbook.core.queue import Runner, make_huey
 from scrapbook.core.ratelimit import SlidingWindow
 from scrapbook.core.security import ClientFingerprint
@@ -88,6 +90,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.openapi = describer(app, settings)  # type: ignore[method-assign]
     app.state.engine = make_engine(settings.database_url)
     app.state.storage = make_storage(settings)
     app.state.jobs = MediaJobs(settings, app.state.engine, app.state.storage, make_huey(settings))
@@ -129,6 +132,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(router)
 
     app.include_router(site_router)
+    install_api_fallback(app)
     if FRONTEND_DIR.is_dir():
         app.mount("/", StaticFiles(directory=FRONTEND_DIR, html=True), name="frontend")
     return app

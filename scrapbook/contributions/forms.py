@@ -16,7 +16,7 @@ from starlette.datastructures import UploadFile
 from starlette.formparsers import MultiPartException, MultiPartParser
 
 from scrapbook.contributions.schemas import ContributionCreate
-from scrapbook.contributions.vocabulary import Kind
+from scrapbook.contributions.vocabulary import LICENCES, REGIONS, Form, Kind
 from scrapbook.core.config import Settings
 from scrapbook.core.errors import (
     ErrorCode,
@@ -25,6 +25,7 @@ from scrapbook.core.errors import (
     TooLarge,
     UnsupportedMedia,
 )
+from scrapbook.core.openapi import limit
 from scrapbook.media.service import staging_dir
 
 _TEXT_PART_MAX = 256 * 1024
@@ -166,12 +167,29 @@ FORM_OPENAPI = {
                     "type": "object",
                     "required": ["kind", "form", "consent"],
                     "properties": {
-                        **{name: {"type": "string"} for name in SINGLE_FIELDS},
-                        "consent": {"type": "boolean"},
-                        "channel": {"type": "string", "description": "moderators only"},
-                        "tags": {"type": "array", "items": {"type": "string"}},
-                        "alt_text": {"type": "array", "items": {"type": "string"}},
-                        "files": {"type": "array", "items": {"type": "string", "format": "binary"}},
+                        # A blank field is a field not given (null has no form encoding).
+                        **{name: {"type": ["string", "null"]} for name in SINGLE_FIELDS},
+                        "kind": {"type": "string", "enum": [k.value for k in Kind]},
+                        "form": {"type": "string", "enum": [f.value for f in Form]},
+                        "region": {"type": ["string", "null"], "enum": [*REGIONS, "", None]},
+                        "licence": {"type": ["string", "null"], "enum": [*LICENCES, "", None]},
+                        "title": {"type": ["string", "null"], **limit("title_max")},
+                        "body": {"type": ["string", "null"], **limit("body_max")},
+                        "display_name": {"type": ["string", "null"], **limit("display_name_max")},
+                        "content_warning": {"type": ["string", "null"],
+                                            **limit("content_warning_max")},
+                        "transcript": {"type": ["string", "null"], **limit("transcript_max")},
+                        "contact_email": {"type": ["string", "null"], "format": "email"},
+                        "consent": {"type": "boolean", "enum": [True],
+                                    "description": "Agreement to the guidelines: must be true."},
+                        "channel": {"type": "string", "enum": ["email", "post", "social"],
+                                    "description": "moderators only"},
+                        "tags": {"type": "array", **limit("tags_max"),
+                                 "items": {"type": "string", **limit("tag_max")}},
+                        "alt_text": {"type": "array", **limit("images_max"),
+                                     "items": {"type": "string", **limit("alt_text_max")}},
+                        "files": {"type": "array", **limit("images_max"),
+                                  "items": {"type": "string", "format": "binary"}},
                     },
                 }
             }

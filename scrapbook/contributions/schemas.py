@@ -7,7 +7,13 @@ from typing import Any
 
 from pydantic import BaseModel, Field, field_validator
 
-from scrapbook.contributions.vocabulary import DEFAULT_LICENCE, LICENCES, REGIONS, Form, Kind
+from scrapbook.contributions.vocabulary import (
+    DEFAULT_LICENCE,
+    LICENCES,
+    Form,
+    Kind,
+    OptionalRegion,
+)
 from scrapbook.core.text import plain_email
 
 
@@ -16,20 +22,11 @@ class ContributionBase(BaseModel):
     form: Form
     title: str = ""
     body: str = ""
-    region: str | None = None
+    region: OptionalRegion = None
     tags: list[str] = Field(default_factory=list)
     content_warning: str | None = None
     display_name: str | None = None
     licence: str = DEFAULT_LICENCE
-
-    @field_validator("region")
-    @classmethod
-    def _known_region(cls, value: str | None) -> str | None:
-        if value in (None, ""):
-            return None
-        if value not in REGIONS:
-            raise ValueError(f"unknown region '{value[:40]}'")
-        return value
 
     @field_validator("licence")
     @classmethod

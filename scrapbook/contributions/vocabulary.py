@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Annotated
+
+from pydantic import BeforeValidator
 
 
 class Kind(StrEnum):
@@ -56,25 +59,55 @@ class Channel(StrEnum):
     social = "social"
 
 
+class Region(StrEnum):
+    """Where a contributor is writing from: the South West's council areas, or beyond."""
+
+    cornwall = "cornwall"
+    isles_of_scilly = "isles-of-scilly"
+    devon = "devon"
+    plymouth = "plymouth"
+    torbay = "torbay"
+    somerset = "somerset"
+    north_somerset = "north-somerset"
+    bath_and_north_east_somerset = "bath-and-north-east-somerset"
+    bristol = "bristol"
+    south_gloucestershire = "south-gloucestershire"
+    gloucestershire = "gloucestershire"
+    wiltshire = "wiltshire"
+    swindon = "swindon"
+    dorset = "dorset"
+    bournemouth_christchurch_and_poole = "bournemouth-christchurch-and-poole"
+    elsewhere_uk = "elsewhere-uk"
+    outside_uk = "outside-uk"
+
+
 REGIONS: dict[str, str] = {
-    "cornwall": "Cornwall",
-    "isles-of-scilly": "Isles of Scilly",
-    "devon": "Devon",
-    "plymouth": "Plymouth",
-    "torbay": "Torbay",
-    "somerset": "Somerset",
-    "north-somerset": "North Somerset",
-    "bath-and-north-east-somerset": "Bath and North East Somerset",
-    "bristol": "Bristol",
-    "south-gloucestershire": "South Gloucestershire",
-    "gloucestershire": "Gloucestershire",
-    "wiltshire": "Wiltshire",
-    "swindon": "Swindon",
-    "dorset": "Dorset",
-    "bournemouth-christchurch-and-poole": "Bournemouth, Christchurch and Poole",
-    "elsewhere-uk": "Elsewhere in the UK",
-    "outside-uk": "Outside the UK",
+    Region.cornwall: "Cornwall",
+    Region.isles_of_scilly: "Isles of Scilly",
+    Region.devon: "Devon",
+    Region.plymouth: "Plymouth",
+    Region.torbay: "Torbay",
+    Region.somerset: "Somerset",
+    Region.north_somerset: "North Somerset",
+    Region.bath_and_north_east_somerset: "Bath and North East Somerset",
+    Region.bristol: "Bristol",
+    Region.south_gloucestershire: "South Gloucestershire",
+    Region.gloucestershire: "Gloucestershire",
+    Region.wiltshire: "Wiltshire",
+    Region.swindon: "Swindon",
+    Region.dorset: "Dorset",
+    Region.bournemouth_christchurch_and_poole: "Bournemouth, Christchurch and Poole",
+    Region.elsewhere_uk: "Elsewhere in the UK",
+    Region.outside_uk: "Outside the UK",
 }
+
+
+def _blank_is_none(value: object) -> object:
+    return None if value == "" else value
+
+
+# A region, or none: an empty value (a form's "Not given") means none.
+OptionalRegion = Annotated[Region | None, BeforeValidator(_blank_is_none)]
 
 LICENCES: dict[str, dict[str, str]] = {
     "cc-by-4.0": {

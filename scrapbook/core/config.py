@@ -32,6 +32,7 @@ class Settings(BaseSettings):
     tag_max: int = 40
     public_reason_max: int = 1_000
     note_max: int = 4_000
+    report_max: int = 2_000  # a visitor's report on a contribution or a service
 
     # Images.
     images_max: int = 6

@@ -6,7 +6,8 @@ import datetime as dt
 import hmac
 from typing import TYPE_CHECKING, Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Request, Security
+from fastapi.security import APIKeyCookie, APIKeyHeader
 from sqlmodel import Session, select
 
 from scrapbook.core.config import Settings
@@ -22,6 +23,15 @@ if TYPE_CHECKING:
 SESSION_COOKIE = "scrapbook_session"
 CSRF_HEADER = "X-CSRF-Token"
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# Declared for the API description (/docs); the checks themselves are in current_moderator.
+_session_cookie = APIKeyCookie(
+    name=SESSION_COOKIE, auto_error=False, scheme_name="moderator session",
+    description="Set by POST /api/admin/session (HttpOnly, SameSite=Strict).",
+)
+_csrf_header = APIKeyHeader(
+    name=CSRF_HEADER, auto_error=False, scheme_name="CSRF token",
+    description="The csrf_token from sign-in; needed on every request that changes something.",
+)
 
 
 def get_settings_dep(request: Request) -> Settings:
@@ -66,14 +76,18 @@ def _aware(value: dt.datetime) -> dt.datetime:
     return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
 
 
-def current_moderator(request: Request, session: SessionDep) -> Moderator:
-    found = find_signed_in(session, request.cookies.get(SESSION_COOKIE))
+def current_moderator(
+    request: Request,
+    session: SessionDep,
+    token: Annotated[str | None, Security(_session_cookie)],
+    csrf: Annotated[str | None, Security(_csrf_header)],
+) -> Moderator:
+    found = find_signed_in(session, token)
     if found is None:
         raise NotAuthenticated("Please sign in as a moderator.")
     moderator, mod_session = found
     if request.method not in _SAFE_METHODS:
-        sent = request.headers.get(CSRF_HEADER, "")
-        if not hmac.compare_digest(sent.encode(), mod_session.csrf_token.encode()):
+        if not hmac.compare_digest((csrf or "").encode(), mod_session.csrf_token.encode()):
             raise Forbidden(
                 f"This request needs the {CSRF_HEADER} header from sign-in.",
                 code=ErrorCode.csrf_failed

@@ -9,6 +9,7 @@ from sqlalchemy import delete, update
 from sqlmodel import Session, col, select
 
 from scrapbook.core import clock
+from scrapbook.core.config import Settings
 from scrapbook.core.errors import ErrorCode, InvalidInput, NotFound
 from scrapbook.core.text import clean_optional, clean_text
 from scrapbook.directory import oruk
@@ -415,9 +416,11 @@ def retire_service(
     return get_service(session, svc.id)
 
 
-def report_out_of_date(session: Session, service_id: str, data: s.ReportInput) -> s.ReportReceived:
+def report_out_of_date(
+    session: Session, settings: Settings, service_id: str, data: s.ReportInput
+) -> s.ReportReceived:
     svc = _service(session, service_id)
-    message = clean_text(data.message, field="message", max_len=2_000, multiline=True)
+    message = clean_text(data.message, field="message", max_len=settings.report_max, multiline=True)
     if not message:
         raise InvalidInput("Please say what is out of date.",
             code=ErrorCode.empty_report, field="message")

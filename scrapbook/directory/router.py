@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 
 from scrapbook.contributions.limits import count_report
-from scrapbook.core.deps import AdminDep, SessionDep
+from scrapbook.core.deps import AdminDep, SessionDep, SettingsDep
 from scrapbook.core.errors import ErrorCode, InvalidInput, errors
 from scrapbook.directory import admin, oruk, service
 from scrapbook.directory import schemas as s
@@ -232,11 +232,12 @@ def service_detail(service_id: str, session: SessionDep) -> s.ServicePublic:
 
 @public_router.post("/{service_id}/report", status_code=202, response_model=s.ReportReceived)
 def report_out_of_date(
-    service_id: str, body: s.ReportInput, session: SessionDep, request: Request
+    service_id: str, body: s.ReportInput, session: SessionDep, settings: SettingsDep,
+    request: Request,
 ) -> s.ReportReceived:
     """Tell us a service's details are out of date; an administrator will check them."""
     count_report(request)
-    return admin.report_out_of_date(session, service_id, body)
+    return admin.report_out_of_date(session, settings, service_id, body)
 
 
 # ---- admin ---------------------------------------------------------------------------------

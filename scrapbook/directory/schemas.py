@@ -27,6 +27,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from scrapbook.core.errors import InvalidInput
+from scrapbook.core.openapi import limit
 from scrapbook.core.text import clean_text, has_hidden_characters, plain_email
 
 STRICT = {"strict": True}
@@ -552,8 +553,8 @@ class ReportInput(BaseModel):
 
     message: str = Field(
         min_length=1,
-        max_length=2_000,
         description="What is out of date, e.g. 'the phone number has changed'.",
+        json_schema_extra=limit("report_max"),
     )
 
 

@@ -7,9 +7,10 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 
 from scrapbook.contributions.limits import count_report
-from scrapbook.contributions.vocabulary import REGIONS, Form, Kind
+from scrapbook.contributions.vocabulary import Form, Kind, OptionalRegion
 from scrapbook.core.deps import SessionDep, SettingsDep
 from scrapbook.core.errors import ErrorCode, InvalidInput, errors
+from scrapbook.core.openapi import limit as bound
 from scrapbook.gallery import service
 from scrapbook.gallery.schemas import ContributionPublic, GalleryPage, ReportIn, ReportReceived
 
@@ -22,16 +23,13 @@ def gallery(
     settings: SettingsDep,
     kind: Kind | None = None,
     form: Form | None = None,
-    region: str | None = None,
+    region: OptionalRegion = None,
     tag: Annotated[str | None, Query(max_length=80)] = None,
     q: Annotated[str | None, Query(max_length=200)] = None,
-    limit: Annotated[int | None, Query(ge=1)] = None,
+    limit: Annotated[int | None, Query(ge=1, json_schema_extra=bound("page_max"))] = None,
     cursor: Annotated[str | None, Query(max_length=500)] = None,
 ) -> GalleryPage:
     """Approved contributions, newest first; filter by kind, form, region, tag; search with q."""
-    if region and region not in REGIONS:
-        raise InvalidInput(f"Unknown region '{region[:40]}'.",
-            code=ErrorCode.unknown_region, field="region")
     if limit is not None and limit > settings.page_max:
         raise InvalidInput(f"limit may be at most {settings.page_max}.",
             code=ErrorCode.limit_too_large, field="limit")

@@ -6,6 +6,7 @@ import datetime as dt
 
 from pydantic import BaseModel, Field
 
+from scrapbook.core.openapi import limit
 from scrapbook.models import Contribution, MediaAsset
 
 
@@ -83,7 +84,7 @@ class GalleryPage(BaseModel):
 
 
 class ReportIn(BaseModel):
-    message: str = Field(min_length=1, max_length=4000)
+    message: str = Field(min_length=1, json_schema_extra=limit("report_max"))
 
 
 class ReportReceived(BaseModel):

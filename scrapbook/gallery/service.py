@@ -108,7 +108,7 @@ def tags_in_use(session: Session, limit: int = 200) -> list[str]:
 def report(session: Session, settings: Settings, contribution_id: str, message: str) -> None:
     """A visitor tells the moderators something is wrong with a published contribution."""
     found = get_public_row(session, contribution_id)
-    text = clean_text(message, field="message", max_len=settings.public_reason_max)
+    text = clean_text(message, field="message", max_len=settings.report_max)
     if not text:
         raise InvalidInput("Please say what is wrong.",
             code=ErrorCode.message_required, field="message")

@@ -26,7 +26,7 @@ from scrapbook.core.errors import ErrorCode, NotFound, ScrapbookError, errors
 from scrapbook.gallery.service import is_public
 from scrapbook.models import Contribution, MediaAsset, MediaVariant
 
-router = APIRouter(tags=["media"], responses=errors(400, 404, 416))
+router = APIRouter(tags=["media"], responses=errors(400, 404, 416, 422))
 
 # Keys never change meaning, so browsers may keep a file for a year; shared caches (a CDN)
 # revalidate every ten minutes, so a withdrawn or unpublished file leaves them quickly.

@@ -12,7 +12,7 @@ from scrapbook.contributions import service as intake
 from scrapbook.contributions.forms import FORM_OPENAPI, parse_create, read_submission
 from scrapbook.contributions.limits import client_key, intake_slot
 from scrapbook.contributions.schemas import ReceiptIssued
-from scrapbook.contributions.vocabulary import REGIONS, Channel, Kind, Status
+from scrapbook.contributions.vocabulary import Channel, Kind, OptionalRegion, Status
 from scrapbook.core.deps import (
     SESSION_COOKIE,
     JobsDep,
@@ -101,7 +101,7 @@ def moderation_queue(
     session: SessionDep,
     status: Status = Status.pending,
     kind: Kind | None = None,
-    region: str | None = None,
+    region: OptionalRegion = None,
     limit: Limit = 25,
     cursor: Annotated[str | None, Query(max_length=500)] = None,
     reported: bool = False,
@@ -110,9 +110,6 @@ def moderation_queue(
 
     `reported=true` keeps only those a visitor has reported (e.g. `status=approved`).
     """
-    if region and region not in REGIONS:
-        raise InvalidInput(f"Unknown region '{region[:40]}'.",
-            code=ErrorCode.unknown_region, field="region")
     return service.queue(
         session,
         status=status,
@@ -208,7 +205,7 @@ def correct(
 @router.get("/audit", response_model=AuditPage)
 def audit_log(
     session: SessionDep,
-    contribution_id: Annotated[str | None, Query(max_length=32)] = None,
+    contribution_id: Annotated[str | None, Query(pattern=r"^[A-Za-z0-9_-]{16}$")] = None,
     action: Annotated[str | None, Query(pattern=r"^[a-z_]{1,32}$")] = None,
     limit: Limit = 50,
     cursor: Annotated[str | None, Query(max_length=500)] = None,

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
-from scrapbook.contributions.vocabulary import Form
+from scrapbook.contributions.vocabulary import Form, OptionalRegion
+from scrapbook.core.openapi import limit
 from scrapbook.gallery.schemas import ContributionPublic, MediaPublic
 from scrapbook.models import AuditEvent, Contribution
 
@@ -64,27 +65,36 @@ class QueuePage(BaseModel):
 
 
 class Decision(BaseModel):
+    # A rejection needs a kind reason for the contributor (JSON Schema says so too).
+    model_config = ConfigDict(json_schema_extra={
+        "if": {"properties": {"action": {"const": "reject"}}, "required": ["action"]},
+        "then": {"required": ["public_reason"],
+                 "properties": {"public_reason": {"type": "string", "pattern": r"[^\s]"}}},
+    })
+
     action: Literal["approve", "reject", "hold"]
-    public_reason: str | None = None
-    note: str | None = None
+    public_reason: str | None = Field(default=None, json_schema_extra=limit("public_reason_max"))
+    note: str | None = Field(default=None, json_schema_extra=limit("note_max"))
     version: int = Field(description="The version the moderator loaded; 409 if it has changed.")
 
 
 class MediaEdit(BaseModel):
     id: str
-    alt_text: str | None
+    alt_text: str | None = Field(json_schema_extra=limit("alt_text_max"))
 
 
 class ContributionUpdate(BaseModel):
     """Corrections; only the fields sent are changed."""
 
     version: int
-    title: str | None = None
+    title: str | None = Field(default=None, json_schema_extra=limit("title_max"))
     form: Form | None = None
-    tags: list[str] | None = None
-    region: str | None = None
-    content_warning: str | None = None
-    transcript: str | None = None
+    tags: list[Annotated[str, Field(json_schema_extra=limit("tag_max"))]] | None = Field(
+        default=None, json_schema_extra=limit("tags_max"))
+    region: OptionalRegion = None
+    content_warning: str | None = Field(
+        default=None, json_schema_extra=limit("content_warning_max"))
+    transcript: str | None = Field(default=None, json_schema_extra=limit("transcript_max"))
     media: list[MediaEdit] | None = None
 
 

@@ -9,7 +9,7 @@ from sqlalchemy import ColumnElement, and_, exists, func, or_, update
 from sqlalchemy.orm import aliased, selectinload
 from sqlmodel import Session, col, select
 
-from scrapbook.contributions.vocabulary import REGIONS, TIME_BASED_KINDS, Kind, Status
+from scrapbook.contributions.vocabulary import TIME_BASED_KINDS, Kind, Status
 from scrapbook.core import cursor as cursors
 from scrapbook.core.config import Settings
 from scrapbook.core.db import checkpoint_after_commit
@@ -306,9 +306,6 @@ def correct(
         record("form", c.form, str(edit.form))
         c.form = edit.form
     if "region" in sent:
-        if edit.region and edit.region not in REGIONS:
-            raise InvalidInput(f"Unknown region '{_shown(edit.region)}'.",
-                code=ErrorCode.unknown_region, field="region")
         record("region", c.region, edit.region or None)
         c.region = edit.region or None
     if "content_warning" in sent:
@@ -331,6 +328,9 @@ def correct(
         # The safety lane reads transcripts too; a moderator's edit never clears the flag.
         c.at_risk = c.at_risk or suggests_risk(transcript)
     if "tags" in sent:
+        if len(edit.tags or []) > settings.tags_max:  # as sent, as the API description says
+            raise InvalidInput(f"At most {settings.tags_max} tags, please.",
+                               code=ErrorCode.too_many_tags, field="tags")
         tags = clean_tags(edit.tags or [], max_count=settings.tags_max, max_len=settings.tag_max)
         record("tags", c.tags, tags)
         if tags != c.tags:

@@ -4,12 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from fastapi.responses import FileResponse
-from starlette.exceptions import HTTPException
-from starlette.routing import Match
-
-from scrapbook.core.errors import NotFound
 
 FRONTEND_DIR = Path(__file__).resolve().parent.parent.parent / "frontend"
 
@@ -48,15 +44,3 @@ for _path, _name in PAGES.items():
 def contribution_page(contribution_id: str) -> FileResponse:
     """One contribution's permalink; the page loads it from /api/gallery/{id}."""
     return _page("contribution.html")
-
-
-@router.get("/api/{rest:path}")
-@router.get("/openreferral/{rest:path}")
-def unknown_api_path(rest: str, request: Request) -> None:
-    """Unknown API paths stay JSON errors rather than the website's friendly 404 page."""
-    for route in request.app.router.routes:
-        if getattr(route, "endpoint", None) is unknown_api_path:
-            continue
-        if route.matches(request.scope)[0] == Match.PARTIAL:  # the path exists, not this method
-            raise HTTPException(405)
-    raise NotFound("There is no such API endpoint.")

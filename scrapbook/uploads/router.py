@@ -31,6 +31,7 @@ from scrapbook.core.errors import (
     UnsupportedMedia,
     errors,
 )
+from scrapbook.core.openapi import limit
 from scrapbook.models import Upload
 from scrapbook.uploads import service
 
@@ -84,9 +85,27 @@ class TusRoute(APIRoute):
 
 
 router = APIRouter(
-    prefix=PREFIX, tags=["uploads"], route_class=TusRoute,
+    prefix=PREFIX, tags=["uploads"], route_class=TusRoute, default_response_class=Response,
     responses=errors(400, 404, 409, 410, 412, 413, 415, 422, 429, 503),
 )
+
+
+def _header(name: str, description: str, **schema: Any) -> dict[str, Any]:
+    return {"name": name, "in": "header", "required": True, "description": description,
+            "schema": {"type": "string", **schema}}
+
+
+_VERSION = _header("Tus-Resumable", "The protocol version.", enum=[TUS_VERSION])
+_BYTES = {"pattern": f"^[0-9]{{1,{_MAX_DIGITS}}}$"}
+
+
+def _documented(*parameters: dict[str, Any], body: bool = False) -> dict[str, Any]:
+    """The tus headers a route reads, for the API description (they are read by hand)."""
+    extra: dict[str, Any] = {"parameters": [_VERSION, *parameters]}
+    if body:
+        extra["requestBody"] = {"required": True, "content": {
+            OFFSET_STREAM: {"schema": {"type": "string", "format": "binary"}}}}
+    return extra
 
 
 def _header_int(headers: Headers, name: str) -> int | None:
@@ -117,7 +136,9 @@ def capabilities(settings: SettingsDep) -> Response:
     })
 
 
-@router.post("/", status_code=201)
+@router.post("/", status_code=201, openapi_extra=_documented(
+    _header("Upload-Length", "The upload's size in bytes (at most Tus-Max-Size).",
+            type="integer", minimum=0, **limit("file_bytes_max"))))
 @router.post("", status_code=201, include_in_schema=False)
 def create_upload(request: Request, session: SessionDep, settings: SettingsDep) -> Response:
     """Start an upload of Upload-Length bytes; its URL is in Location. Upload-Metadata is
@@ -149,14 +170,14 @@ def _status(upload: Upload) -> Response:
     })
 
 
-@router.head("/{upload_id}")
+@router.head("/{upload_id}", openapi_extra=_documented())
 def upload_status(upload_id: str, session: SessionDep) -> Response:
     """How many bytes have arrived (Upload-Offset) of how many (Upload-Length)."""
     service.check_id(upload_id)
     return _status(service.find_live(session, upload_id))
 
 
-@router.delete("/{upload_id}", status_code=204)
+@router.delete("/{upload_id}", status_code=204, openapi_extra=_documented())
 def terminate_upload(upload_id: str, session: SessionDep, settings: SettingsDep) -> Response:
     """Abandon an upload: its bytes are deleted."""
     service.check_id(upload_id)
@@ -164,7 +185,8 @@ def terminate_upload(upload_id: str, session: SessionDep, settings: SettingsDep)
     return Response(status_code=204)
 
 
-@router.patch("/{upload_id}", status_code=204)
+@router.patch("/{upload_id}", status_code=204, openapi_extra=_documented(
+    _header("Upload-Offset", "The bytes already sent (ask with HEAD).", **_BYTES), body=True))
 async def append_to_upload(upload_id: str, request: Request) -> Response:
     """Send bytes (application/offset+octet-stream) from Upload-Offset, the bytes so far."""
     settings: Settings = request.app.state.settings
@@ -220,7 +242,9 @@ async def append_to_upload(upload_id: str, request: Request) -> Response:
     })
 
 
-@router.post("/{upload_id}", include_in_schema=False)
+@router.post("/{upload_id}", openapi_extra=_documented(_header(
+    "X-HTTP-Method-Override", "The method meant, for clients that can only POST.",
+    enum=["PATCH", "HEAD", "DELETE"])))
 async def method_override(upload_id: str, request: Request) -> Response:
     """PATCH, DELETE or HEAD named in X-HTTP-Method-Override, for clients that cannot send them."""
     service.check_id(upload_id)

@@ -17,7 +17,7 @@ def test_windows_and_old_mac_newlines_become_newlines():
 
 
 def test_single_line_collapses_whitespace():
-    assert clean_text("  a \n  b\t c ", field="title", max_len=10) == "a b c"
+    assert clean_text("  a \n  b\t c ", field="title", max_len=20) == "a b c"
 
 
 def test_markup_is_removed_but_text_and_ampersands_stay():
@@ -38,12 +38,15 @@ def test_nul_is_refused():
     assert err.value.code == "invalid_text"
 
 
-def test_length_is_counted_after_cleaning_in_characters():
+def test_length_is_counted_as_sent_in_characters_a_line_break_once():
+    # The API description's maxLength is the limit: on the text as sent, before cleaning.
     assert clean_text("é" * 5, field="t", max_len=5) == "é" * 5
-    assert clean_text("<b>" + "x" * 5 + "</b>", field="t", max_len=5) == "xxxxx"
-    with pytest.raises(InvalidInput) as err:
-        clean_text("x" * 6, field="t", max_len=5)
-    assert err.value.code == "too_long" and "5" in err.value.detail
+    assert clean_text("a\r\nb\r\nc", field="t", max_len=5, multiline=True) == "a\nb\nc"
+    for sent in ("x" * 6, "<b>" + "x" * 5 + "</b>", "x" * 5 + "\u200b"):
+        with pytest.raises(InvalidInput) as err:
+            clean_text(sent, field="t", max_len=5)
+        assert err.value.code == "too_long" and "5" in err.value.detail
+        assert err.value.field == "t"
 
 
 def test_optional_blank_becomes_none():

@@ -225,3 +225,19 @@ def test_a_failed_withdrawal_can_be_tried_again(page, live_server):
     page.locator("#withdrawn").wait_for(state="visible")
     assert len(failures) == 1
     assert not [e for e in page.watch.console_errors if e.startswith("uncaught")]
+
+
+def test_a_refusal_from_the_server_is_shown_beside_the_field_it_names(page):
+    # The page checks the address's shape; only the server knows a mailto-style address with
+    # parameters is not a plain address. Its answer names the field, and the page uses that.
+    page.goto("/contribute")
+    page.wait_for_load_state("networkidle")
+    page.get_by_label("Your writing").fill("Quiet rooms.")
+    page.locator("#contact_email").fill("me@example.org?subject=hello")
+    page.locator("#consent").check()
+    page.get_by_role("button", name="Send it to the moderators").click()
+    error = page.locator("#contact_email-error")
+    error.wait_for(state="visible")
+    assert "email address" in error.inner_text()
+    assert page.locator("#contact_email").get_attribute("aria-invalid") == "true"
+    assert submissions(page) == ["POST /api/contributions"]

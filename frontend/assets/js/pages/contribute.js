@@ -450,26 +450,21 @@ function validate() {
   return errors.filter((e) => (seen.has(e.name) ? false : seen.add(e.name)));
 }
 
-const CODE_FIELDS = {
-  consent_required: "consent", body_required: "body", files_required: "files", too_many_files: "files",
-  unexpected_files: "files", alt_text_mismatch: "files", file_too_large: "files", unsupported_type: "files",
-  too_many_pixels: "files", invalid_image: "files", empty_file: "files", too_large: "files", too_many_tags: "tags",
-  unsupported_media: "files", one_file_required: "files", unexpected_upload: "files",
-};
-const FIELD_NAMES = ["title", "body", "region", "tags", "tag", "content_warning", "display_name", "licence", "contact_email", "alt_text",
-  "transcript", "duration", "upload_id"];
+// Errors without a field of their own that are about the files sent.
+const CODE_FIELDS = { too_large: "files", unsupported_media: "files" };
+// The API names the field at fault (`field`); a few are shown beside another control.
+const FIELD_CONTROLS = { alt_text: "files", upload_id: "files", tag: "tags" };
+const FIELD_NAMES = ["kind", "form", "title", "body", "region", "tags", "content_warning", "display_name", "contact_email",
+  "consent", "transcript", "files"];
 
 function serverError(status, body) {
   const code = body && body.error;
   const detail = (body && body.detail) || "Something went wrong on our side. Please try again.";
   if (status === 429) return showNotice(detail);
-  let name = CODE_FIELDS[code];
-  if (!name && (code === "invalid_input" || code === "too_long" || code === "invalid_text")) {
-    const first = (detail.match(/^([a-z_]+)/) || [])[1];
-    if (FIELD_NAMES.includes(first) && first !== "licence") name = { tag: "tags", alt_text: "files", duration: "files", upload_id: "files" }[first] || first;
-  }
+  const field = body && body.field && (FIELD_CONTROLS[body.field] || body.field.split(".")[0]);
+  let name = FIELD_NAMES.includes(field) ? field : CODE_FIELDS[code];
   // Sound and video over a limit (length, size, frame size) are about the file.
-  if (!name && timed() && (status === 413 || status === 415 || (status === 422 && code === "invalid_input" && !/^[a-z_]+:/.test(detail)))) name = "files";
+  if (!name && timed() && (status === 413 || status === 415)) name = "files";
   if (name === "contact_email") return showErrors([{ name, message: "This doesn't look like an email address. Check it, or leave it empty." }]);
   if (name) return showErrors([{ name, message: detail }]);
   return showNotice(detail);
