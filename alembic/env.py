@@ -1,5 +1,8 @@
 """Alembic environment: URL from Settings, schema from SQLModel.metadata."""
 
+from collections.abc import Mapping
+from typing import Any
+
 from alembic import context
 from sqlmodel import SQLModel
 
@@ -10,15 +13,31 @@ from scrapbook.core.db import make_engine
 config = context.config
 target_metadata = SQLModel.metadata
 
+# The full-text search table is made by hand in the initial migration (an FTS5 virtual table
+# and its shadow tables on SQLite, a tsvector table on PostgreSQL) and has no model, so
+# autogenerate and `alembic check` must not offer to drop it.
+SEARCH_TABLE = "contribution_search"
+
+
+def include_name(name: str | None, type_: str, parent_names: Mapping[str, str | None]) -> bool:
+    if type_ != "table" or name is None or name in target_metadata.tables:
+        return True
+    return name != SEARCH_TABLE and not name.startswith(f"{SEARCH_TABLE}_")
+
+
+OPTIONS: dict[str, Any] = {
+    "target_metadata": target_metadata,
+    "render_as_batch": True,
+    "include_name": include_name,
+}
+
 
 def _url() -> str:
     return config.attributes.get("database_url") or get_settings().database_url
 
 
 def run_migrations_offline() -> None:
-    context.configure(
-        url=_url(), target_metadata=target_metadata, literal_binds=True, render_as_batch=True
-    )
+    context.configure(url=_url(), literal_binds=True, **OPTIONS)
     with context.begin_transaction():
         context.run_migrations()
 
@@ -26,15 +45,13 @@ def run_migrations_offline() -> None:
 def run_migrations_online() -> None:
     connection = config.attributes.get("connection")
     if connection is not None:
-        context.configure(
-            connection=connection, target_metadata=target_metadata, render_as_batch=True
-        )
+        context.configure(connection=connection, **OPTIONS)
         with context.begin_transaction():
             context.run_migrations()
         return
     engine = make_engine(_url())
     with engine.connect() as conn:
-        context.configure(connection=conn, target_metadata=target_metadata, render_as_batch=True)
+        context.configure(connection=conn, **OPTIONS)
         with context.begin_transaction():
             context.run_migrations()
     engine.dispose()
