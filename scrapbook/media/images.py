@@ -13,8 +13,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import BinaryIO
 
-import blurhash
 import pillow_heif
+from blurhash_rs import blurhash_encode
 from PIL import Image, ImageCms, ImageFile
 
 from scrapbook.core.errors import ErrorCode, InvalidInput, TooLarge, UnsupportedMedia
@@ -262,4 +262,4 @@ def _blurhash(im: Image.Image) -> str:
     small = im.convert("RGB")
     small.thumbnail((32, 32))
     x, y = (4, 3) if small.width >= small.height else (3, 4)
-    return str(blurhash.encode(small, x_components=x, y_components=y))
+    return blurhash_encode(small, x_components=x, y_components=y)
