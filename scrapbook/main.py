@@ -30,6 +30,7 @@ from scrapbook.gallery.router import router as gallery_router
 from scrapbook.media.router import router as media_router
 from scrapbook.media.storage import make_storage
 from scrapbook.media.tasks import MediaJobs
+from scrapbook.meta import docs
 from scrapbook.meta.router import router as meta_router
 from scrapbook.moderation.auth import SigninThrottle
 from scrapbook.moderation.router import router as moderation_router
@@ -62,9 +63,6 @@ def _origin(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}"
 
 
-_API_DOC_PAGES = ("/docs", "/redoc")
-
-
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     logging.basicConfig(level=settings.log_level.upper())
@@ -88,6 +86,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=__version__,
         description="An anonymous, moderated, creative scrapbook of loneliness and isolation.",
         lifespan=lifespan,
+        docs_url=None,  # served from the app by scrapbook.meta.docs, without a CDN
+        redoc_url=None,
     )
     app.state.settings = settings
     app.openapi = describer(app, settings)  # type: ignore[method-assign]
@@ -121,7 +121,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         response.headers.setdefault("Referrer-Policy", "no-referrer")
         response.headers.setdefault("X-Frame-Options", "DENY")
         path = request.url.path
-        if not path.startswith(_API_DOC_PAGES):  # Swagger UI and ReDoc load their own scripts
+        if path not in docs.DOC_PAGES:  # the API docs pages carry their own policy
             response.headers.setdefault("Content-Security-Policy", csp)
         if path.startswith(("/api/admin", "/api/receipts", "/api/contributions")):
             response.headers["Cache-Control"] = "no-store"
@@ -132,6 +132,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(router)
 
     app.include_router(site_router)
+    app.include_router(docs.router)
     install_api_fallback(app)
     if FRONTEND_DIR.is_dir():
         app.mount("/", StaticFiles(directory=FRONTEND_DIR, html=True), name="frontend")
