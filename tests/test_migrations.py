@@ -55,3 +55,32 @@ def test_publication_order_is_backfilled_by_day_then_arrival(tmp_path):
         seq = dict(conn.execute(text("SELECT id, published_seq FROM contribution")).all())
     engine.dispose()
     assert seq == {"b" * 16: 1, "a" * 16: 2, "c" * 16: 3, "d" * 16: None}
+
+
+def test_audit_events_gain_their_entity_and_directory_events_leave_changes(tmp_path):
+    url = f"sqlite:///{tmp_path / 'm.db'}"
+    cfg = _config(url)
+    command.upgrade(cfg, "0004")
+    engine = create_engine(url)
+    insert = text("INSERT INTO audit_event (at, actor, action, contribution_id, changes)"
+                  " VALUES ('2026-01-01', 'mod', :action, :cid, :changes)")
+    with engine.begin() as conn:
+        conn.execute(insert, {"action": "approved", "cid": "a" * 16,
+                              "changes": '{"status": ["pending", "approved"]}'})
+        conn.execute(insert, {"action": "directory_edit", "cid": None,
+                              "changes": '{"entity": "service", "id": "s-1", "fields": {}}'})
+    command.upgrade(cfg, "head")
+    query = text("SELECT action, entity, entity_id, changes FROM audit_event ORDER BY pk")
+    with engine.connect() as conn:
+        rows = [tuple(r) for r in conn.execute(query)]
+    assert rows == [
+        ("approved", "contribution", "a" * 16, '{"status": ["pending", "approved"]}'),
+        ("directory_edit", "service", "s-1", '{"fields": {}}'),
+    ]
+    command.downgrade(cfg, "0004")
+    with engine.connect() as conn:
+        back = [tuple(r) for r in conn.execute(
+            text("SELECT contribution_id, changes FROM audit_event ORDER BY pk"))]
+    engine.dispose()
+    assert back[0][0] == "a" * 16 and back[1][0] is None
+    assert '"entity": "service"' in back[1][1] and '"id": "s-1"' in back[1][1]

@@ -9,6 +9,7 @@ from sqlalchemy import update
 from sqlalchemy.orm import selectinload
 from sqlmodel import Session, col, select
 
+from scrapbook.audit.service import Action, Anonymous, Entity, erase_content, record
 from scrapbook.contributions.schemas import (
     ContributionCreate,
     ReceiptIssued,
@@ -34,8 +35,7 @@ from scrapbook.gallery import search
 from scrapbook.media import service as media
 from scrapbook.media.storage import Storage
 from scrapbook.media.tasks import MediaJobs
-from scrapbook.models import AuditEvent, Contribution, ContributionTag, MediaAsset, Moderator
-from scrapbook.moderation import service as moderation
+from scrapbook.models import Contribution, ContributionTag, MediaAsset, Moderator
 from scrapbook.moderation.safety import suggests_risk
 
 
@@ -190,16 +190,8 @@ def submit(
         if jobs is not None:
             jobs.enqueue_after_commit(session, asset.id)
     if entered_by is not None:
-        session.add(
-            AuditEvent(
-                at=clock.now(),
-                moderator_pk=entered_by.pk,
-                actor=entered_by.username,
-                action="entered",
-                contribution_id=contribution.id,
-                changes={"channel": str(channel)},
-            )
-        )
+        record(session, Action.entered, Entity.contribution, contribution.id, by=entered_by,
+               changes={"channel": str(channel)})
     session.flush()
     return ReceiptIssued(
         id=contribution.id,
@@ -271,13 +263,8 @@ def withdraw(session: Session, storage: Storage, code: str) -> None:
     c = _by_receipt(session, code, with_media=True)
     search.unindex(session, c)
     media.erase_files_after_commit(session, storage, c.media)
-    moderation.erase_audit_content(session, c.id)
-    # Day precision only: the contributor's actions are never timed more finely.
-    session.add(
-        AuditEvent(
-            at=clock.start_of_today(), actor="contributor", action="withdrawn", contribution_id=c.id
-        )
-    )
+    erase_content(session, Entity.contribution, c.id)
+    record(session, Action.withdrawn, Entity.contribution, c.id, by=Anonymous.contributor)
     session.delete(c)
     session.flush()
     # Erased words leave no copy behind in old search segments or the write-ahead log.

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import delete, update
 from sqlmodel import Session, col, select
 
-from scrapbook.core import clock
+from scrapbook.audit.service import Action, Anonymous, Entity, record
 from scrapbook.core.config import Settings
 from scrapbook.core.errors import ErrorCode, InvalidInput, NotFound
 from scrapbook.core.text import clean_optional, clean_text
@@ -19,7 +19,6 @@ from scrapbook.models import (
     Accessibility,
     Address,
     Attribute,
-    AuditEvent,
     Location,
     Moderator,
     Organization,
@@ -34,32 +33,6 @@ from scrapbook.models import (
 
 def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
-
-
-def _audit(
-    session: Session,
-    moderator: Moderator | None,
-    action: str,
-    entity: str,
-    entity_id: str,
-    *,
-    reason: str | None = None,
-    changes: dict[str, Any] | None = None,
-) -> None:
-    # The audit table's contribution_id column is for contributions; directory events carry
-    # the entity and its id in `changes`.
-    # A visitor's report keeps the day only, as everything contributors do.
-    now = _now() if moderator is not None else clock.start_of_today()
-    session.add(
-        AuditEvent(
-            at=now,
-            moderator_pk=moderator.pk if moderator else None,
-            actor=moderator.username if moderator else "visitor",
-            action=action,
-            reason=reason,
-            changes={"entity": entity, "id": entity_id, **(changes or {})},
-        )
-    )
 
 
 def _plain(value: Any) -> Any:
@@ -121,12 +94,8 @@ def create_organization(
     org = Organization(id=oruk.new_id(), last_modified=_now(), **values)
     session.add(org)
     session.flush()
-    _audit(
-        session,
-        moderator,
-        "directory_create",
-        "organization",
-        org.id,
+    record(
+        session, Action.directory_create, Entity.organization, org.id, by=moderator,
         changes={"fields": {k: v for k, v in values.items() if v is not None}},
     )
     return oruk.organization_out(org)
@@ -139,14 +108,8 @@ def update_organization(
     changed = _diff(org, _clean_org(data))
     if changed:
         org.last_modified = _now()
-        _audit(
-            session,
-            moderator,
-            "directory_edit",
-            "organization",
-            org.id,
-            changes={"fields": changed},
-        )
+        record(session, Action.directory_edit, Entity.organization, org.id, by=moderator,
+               changes={"fields": changed})
     session.flush()
     return oruk.organization_out(org)
 
@@ -171,12 +134,8 @@ def retire_organization(
         )
     org.last_modified = now
     session.flush()
-    _audit(
-        session,
-        moderator,
-        "directory_retire",
-        "organization",
-        org.id,
+    record(
+        session, Action.directory_retire, Entity.organization, org.id, by=moderator,
         reason=clean_text(data.reason, field="reason", max_len=1_000),
         changes={"status": data.status, "services": retired},
     )
@@ -349,12 +308,8 @@ def create_service(session: Session, moderator: Moderator, data: s.ServiceCreate
     session.add(svc)
     session.flush()
     fields = _replace_children(session, svc, data)
-    _audit(
-        session,
-        moderator,
-        "directory_create",
-        "service",
-        svc.id,
+    record(
+        session, Action.directory_create, Entity.service, svc.id, by=moderator,
         changes={"fields": {**{k: v for k, v in values.items() if v is not None}, **fields}},
     )
     return get_service(session, svc.id)
@@ -368,7 +323,8 @@ def update_service(
     changed.update(_replace_children(session, svc, data))
     if changed:
         svc.last_modified = _now()
-        _audit(session, moderator, "directory_edit", "service", svc.id, changes={"fields": changed})
+        record(session, Action.directory_edit, Entity.service, svc.id, by=moderator,
+               changes={"fields": changed})
     session.flush()
     session.expire(svc)
     return get_service(session, svc.id)
@@ -385,12 +341,8 @@ def review_service(
     changed = _diff(svc, values)
     svc.last_modified = _now()
     session.flush()
-    _audit(
-        session,
-        moderator,
-        "directory_review",
-        "service",
-        svc.id,
+    record(
+        session, Action.directory_review, Entity.service, svc.id, by=moderator,
         reason=clean_optional(data.note, field="note", max_len=1_000),
         changes={"fields": changed},
     )
@@ -404,12 +356,8 @@ def retire_service(
     changed = _diff(svc, {"status": data.status})
     svc.last_modified = _now()
     session.flush()
-    _audit(
-        session,
-        moderator,
-        "directory_retire",
-        "service",
-        svc.id,
+    record(
+        session, Action.directory_retire, Entity.service, svc.id, by=moderator,
         reason=clean_text(data.reason, field="reason", max_len=1_000),
         changes={"fields": changed},
     )
@@ -424,5 +372,6 @@ def report_out_of_date(
     if not message:
         raise InvalidInput("Please say what is out of date.",
             code=ErrorCode.empty_report, field="message")
-    _audit(session, None, "directory_report", "service", svc.id, reason=message)
+    record(session, Action.directory_report, Entity.service, svc.id, by=Anonymous.visitor,
+           reason=message)
     return s.ReportReceived()

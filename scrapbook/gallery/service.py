@@ -7,8 +7,8 @@ from sqlalchemy.orm import selectinload
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
+from scrapbook.audit.service import Action, Anonymous, Entity, record
 from scrapbook.contributions.vocabulary import Status
-from scrapbook.core import clock
 from scrapbook.core import cursor as cursors
 from scrapbook.core.config import Settings
 from scrapbook.core.errors import ErrorCode, InvalidInput, NotFound
@@ -16,7 +16,7 @@ from scrapbook.core.security import is_public_id
 from scrapbook.core.text import clean_text
 from scrapbook.gallery import search
 from scrapbook.gallery.schemas import ContributionPublic, GalleryPage
-from scrapbook.models import AuditEvent, Contribution, ContributionTag, MediaAsset
+from scrapbook.models import Contribution, ContributionTag, MediaAsset
 
 
 def is_public() -> ColumnElement[bool]:
@@ -112,14 +112,7 @@ def report(session: Session, settings: Settings, contribution_id: str, message: 
     if not text:
         raise InvalidInput("Please say what is wrong.",
             code=ErrorCode.message_required, field="message")
-    # Day precision, no client details: reporting must be as anonymous as contributing.
-    session.add(
-        AuditEvent(
-            at=clock.start_of_today(),
-            actor="visitor",
-            action="reported",
-            contribution_id=found.id,
-            reason=text,
-        )
-    )
+    # No client details, and the day only: reporting is as anonymous as contributing.
+    record(session, Action.reported, Entity.contribution, found.id, by=Anonymous.visitor,
+           reason=text)
     session.flush()

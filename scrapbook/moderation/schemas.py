@@ -102,7 +102,9 @@ class AuditEventView(BaseModel):
     at: dt.datetime
     actor: str
     action: str
-    contribution_id: str | None
+    entity: str = Field(description="contribution, organization or service")
+    entity_id: str
+    contribution_id: str | None = Field(description="entity_id when the entity is a contribution")
     reason: str | None
     changes: dict[str, Any] | None
 
@@ -112,7 +114,9 @@ class AuditEventView(BaseModel):
             at=e.at,
             actor=e.actor,
             action=e.action,
-            contribution_id=e.contribution_id,
+            entity=e.entity,
+            entity_id=e.entity_id,
+            contribution_id=e.entity_id if e.entity == "contribution" else None,
             reason=e.reason,
             changes=e.changes,
         )

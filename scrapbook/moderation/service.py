@@ -9,6 +9,7 @@ from sqlalchemy import ColumnElement, and_, exists, func, or_, update
 from sqlalchemy.orm import aliased, selectinload
 from sqlmodel import Session, col, select
 
+from scrapbook.audit.service import Action, Entity, record
 from scrapbook.contributions.vocabulary import TIME_BASED_KINDS, Kind, Status
 from scrapbook.core import cursor as cursors
 from scrapbook.core.config import Settings
@@ -52,12 +53,17 @@ def _open_report_of(report: type[AuditEvent]) -> ColumnElement[bool]:
     latest_decision = (
         select(func.coalesce(func.max(decision.pk), 0))
         .where(
-            decision.contribution_id == report.contribution_id,
+            decision.entity == Entity.contribution,
+            decision.entity_id == report.entity_id,
             col(decision.action).in_(_DECISION_ACTIONS),
         )
         .scalar_subquery()
     )
-    return and_(col(report.action) == "reported", col(report.pk) > latest_decision).self_group()
+    return and_(
+        col(report.entity) == Entity.contribution,
+        col(report.action) == Action.reported,
+        col(report.pk) > latest_decision,
+    ).self_group()
 
 
 def views(session: Session, contributions: list[Contribution]) -> list[ContributionModeratorView]:
@@ -67,10 +73,10 @@ def views(session: Session, contributions: list[Contribution]) -> list[Contribut
     if ids:
         report = aliased(AuditEvent)
         rows = session.exec(
-            select(report.contribution_id, func.count())
+            select(report.entity_id, func.count())
             .select_from(report)
-            .where(_open_report_of(report), col(report.contribution_id).in_(ids))
-            .group_by(report.contribution_id)
+            .where(_open_report_of(report), col(report.entity_id).in_(ids))
+            .group_by(report.entity_id)
         ).all()
         counts = {cid: n for cid, n in rows if cid}
     return [ContributionModeratorView.for_moderator(c, counts.get(c.id, 0)) for c in contributions]
@@ -110,7 +116,7 @@ def queue(
         report = aliased(AuditEvent)
         stmt = stmt.where(
             exists().where(
-                col(report.contribution_id) == col(Contribution.id), _open_report_of(report)
+                col(report.entity_id) == col(Contribution.id), _open_report_of(report)
             )
         )
     if kind:
@@ -162,27 +168,6 @@ def _claim_version(session: Session, c: Contribution, expected: int) -> None:
     c.version = expected + 1
 
 
-def _audit(
-    session: Session,
-    moderator: Moderator,
-    action: str,
-    c: Contribution,
-    reason: str | None = None,
-    changes: dict[str, Any] | None = None,
-) -> None:
-    session.add(
-        AuditEvent(
-            at=_now(),
-            moderator_pk=moderator.pk,
-            actor=moderator.username,
-            action=action,
-            contribution_id=c.id,
-            reason=reason,
-            changes=changes,
-        )
-    )
-
-
 def _next_published_seq(session: Session) -> int:
     # Two approvals at the same instant may share a number; the gallery then orders by id.
     latest = session.exec(select(func.max(Contribution.published_seq))).one()
@@ -190,22 +175,6 @@ def _next_published_seq(session: Session) -> int:
 
 
 # What an audit entry may keep once its contribution is erased: nothing the person wrote.
-_CONTENT_FREE_CHANGES = frozenset({"status", "channel"})
-
-
-def erase_audit_content(session: Session, contribution_id: str) -> None:
-    """Keep who did what and when; drop reasons, notes and old/new values of the content."""
-    events = session.exec(select(AuditEvent).where(AuditEvent.contribution_id == contribution_id))
-    for event in events:
-        event.reason = None
-        if event.changes:
-            event.changes = {
-                name: value if name in _CONTENT_FREE_CHANGES else "erased"
-                for name, value in event.changes.items()
-            }
-        session.add(event)
-
-
 def _check_described(c: Contribution) -> None:
     """Nothing is published that a person who cannot see or hear it would miss: images need a
     description, sound a transcript, video a transcript or a description."""
@@ -265,11 +234,12 @@ def decide(
         c.contact_email = None  # only needed until a decision is made
         checkpoint_after_commit(session)  # and not left in old pages of SQLite's -wal file
     session.add(c)
-    _audit(
+    record(
         session,
-        moderator,
-        c.status,
-        c,
+        Action(c.status),
+        Entity.contribution,
+        c.id,
+        by=moderator,
         reason=reason,
         changes={"status": [before, c.status], **({"note": note} if note else {})},
     )
@@ -294,25 +264,25 @@ def correct(
     sent = edit.model_fields_set - {"version"}
     changes: dict[str, Any] = {}
 
-    def record(name: str, old: Any, new: Any) -> None:
+    def note_change(name: str, old: Any, new: Any) -> None:
         if old != new:
             changes[name] = [old, new]
 
     if "title" in sent:
         new_title = clean_text(edit.title or "", field="title", max_len=settings.title_max)
-        record("title", c.title, new_title)
+        note_change("title", c.title, new_title)
         c.title = new_title
     if "form" in sent and edit.form is not None:
-        record("form", c.form, str(edit.form))
+        note_change("form", c.form, str(edit.form))
         c.form = edit.form
     if "region" in sent:
-        record("region", c.region, edit.region or None)
+        note_change("region", c.region, edit.region or None)
         c.region = edit.region or None
     if "content_warning" in sent:
         warning = clean_optional(
             edit.content_warning, field="content_warning", max_len=settings.content_warning_max
         )
-        record("content_warning", c.content_warning, warning)
+        note_change("content_warning", c.content_warning, warning)
         c.content_warning = warning
     if "transcript" in sent and edit.transcript and c.kind not in TIME_BASED_KINDS:
         raise InvalidInput(
@@ -323,7 +293,7 @@ def correct(
         transcript = clean_optional(
             edit.transcript, field="transcript", max_len=settings.transcript_max, multiline=True
         )
-        record("transcript", c.transcript, transcript)
+        note_change("transcript", c.transcript, transcript)
         c.transcript = transcript
         # The safety lane reads transcripts too; a moderator's edit never clears the flag.
         c.at_risk = c.at_risk or suggests_risk(transcript)
@@ -332,7 +302,7 @@ def correct(
             raise InvalidInput(f"At most {settings.tags_max} tags, please.",
                                code=ErrorCode.too_many_tags, field="tags")
         tags = clean_tags(edit.tags or [], max_count=settings.tags_max, max_len=settings.tag_max)
-        record("tags", c.tags, tags)
+        note_change("tags", c.tags, tags)
         if tags != c.tags:
             c.tag_links.clear()
             session.flush()
@@ -347,13 +317,13 @@ def correct(
                     code=ErrorCode.unknown_media, field="media",
                 )
             alt = clean_optional(item.alt_text, field="alt_text", max_len=settings.alt_text_max)
-            record(f"alt_text:{asset.id}", asset.alt_text, alt)
+            note_change(f"alt_text:{asset.id}", asset.alt_text, alt)
             asset.alt_text = alt
             session.add(asset)
     if c.status == Status.approved:
         search.index(session, c)
     session.add(c)
-    _audit(session, moderator, "edited", c, changes=changes)
+    record(session, Action.edited, Entity.contribution, c.id, by=moderator, changes=changes)
     session.flush()
     return view(session, c)
 
@@ -373,7 +343,8 @@ def audit_log(
     if contribution_id and not is_public_id(contribution_id):
         raise InvalidInput("That is not a contribution id.", code=ErrorCode.invalid_id)
     if contribution_id:
-        stmt = stmt.where(AuditEvent.contribution_id == contribution_id)
+        stmt = stmt.where(AuditEvent.entity == Entity.contribution,
+                          AuditEvent.entity_id == contribution_id)
     if cursor:
         (before,) = cursors.decode(cursor, ("int",))
         stmt = stmt.where(col(AuditEvent.pk) < before)

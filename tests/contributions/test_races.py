@@ -39,7 +39,7 @@ def _tombstones(app: Any, contribution_id: str) -> int:
     with app.state.engine.connect() as conn:
         return int(conn.execute(
             text("SELECT count(*) FROM audit_event WHERE action = 'withdrawn' "
-                 "AND contribution_id = :id"), {"id": contribution_id},
+                 "AND entity = 'contribution' AND entity_id = :id"), {"id": contribution_id},
         ).scalar_one())
 
 

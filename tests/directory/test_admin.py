@@ -24,7 +24,7 @@ def admin(app, small):
 def audit(db):
     with db() as session:
         rows = session.exec(select(AuditEvent).order_by(AuditEvent.pk)).all()
-        return [(e.action, e.actor, e.changes["entity"], e.changes["id"], e.reason) for e in rows]
+        return [(e.action, e.actor, e.entity, e.entity_id, e.reason) for e in rows]
 
 
 def test_only_administrators_may_manage_the_directory(client, moderator, small):
