@@ -9,7 +9,7 @@ from sqlalchemy import update
 from sqlalchemy.orm import selectinload
 from sqlmodel import Session, col, select
 
-from scrapbook.audit.service import Action, Anonymous, Entity, erase_content, record
+from scrapbook.audit.service import Action, Anonymous, Entity, record
 from scrapbook.contributions.schemas import (
     ContributionCreate,
     ReceiptIssued,
@@ -31,7 +31,7 @@ from scrapbook.core.errors import ErrorCode, InvalidInput, NotFound
 from scrapbook.core.security import hash_receipt, new_public_id, new_receipt_code
 from scrapbook.core.text import clean_optional, clean_tags, clean_text
 from scrapbook.directory.helplines import site_helplines
-from scrapbook.gallery import search
+from scrapbook.gallery import publication
 from scrapbook.media import service as media
 from scrapbook.media.storage import Storage
 from scrapbook.media.tasks import MediaJobs
@@ -226,7 +226,7 @@ def _no_receipt() -> NotFound:
 
 def receipt_status(session: Session, code: str) -> ReceiptStatus:
     c = _by_receipt(session, code)
-    public = c.status == Status.approved
+    public = publication.is_public_row(c)
     # A failed file's technical reason is for moderators; the contributor gets a kind sentence.
     reason = FAILED_MESSAGE if c.status == Status.failed else c.public_reason
     return ReceiptStatus(
@@ -261,11 +261,5 @@ def withdraw(session: Session, storage: Storage, code: str) -> None:
     if claimed.rowcount != 1:  # type: ignore[attr-defined]
         raise _no_receipt()
     c = _by_receipt(session, code, with_media=True)
-    search.unindex(session, c)
-    media.erase_files_after_commit(session, storage, c.media)
-    erase_content(session, Entity.contribution, c.id)
     record(session, Action.withdrawn, Entity.contribution, c.id, by=Anonymous.contributor)
-    session.delete(c)
-    session.flush()
-    # Erased words leave no copy behind in old search segments or the write-ahead log.
-    search.forget_erased(session)
+    publication.erase(session, storage, c)

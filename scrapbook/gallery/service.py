@@ -1,27 +1,23 @@
-"""The public read side. Every public read starts from `public_contributions()`."""
+"""The public read side. Every public read starts from `public_contributions()`, which holds
+the one visibility rule (`publication.is_public()`)."""
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, and_, exists, or_
+from sqlalchemy import and_, exists, or_
 from sqlalchemy.orm import selectinload
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
 from scrapbook.audit.service import Action, Anonymous, Entity, record
-from scrapbook.contributions.vocabulary import Status
 from scrapbook.core import cursor as cursors
 from scrapbook.core.config import Settings
 from scrapbook.core.errors import ErrorCode, InvalidInput, NotFound
 from scrapbook.core.security import is_public_id
 from scrapbook.core.text import clean_text
 from scrapbook.gallery import search
+from scrapbook.gallery.publication import is_public
 from scrapbook.gallery.schemas import ContributionPublic, GalleryPage
 from scrapbook.models import Contribution, ContributionTag, MediaAsset
-
-
-def is_public() -> ColumnElement[bool]:
-    """The one definition of what the public may see: approved contributions only."""
-    return col(Contribution.status) == Status.approved
 
 
 def public_contributions() -> SelectOfScalar[Contribution]:

@@ -23,7 +23,7 @@ from scrapbook.core.deps import (
     find_signed_in,
 )
 from scrapbook.core.errors import ErrorCode, NotFound, ScrapbookError, errors
-from scrapbook.gallery.service import is_public
+from scrapbook.gallery.publication import is_public
 from scrapbook.models import Contribution, MediaAsset, MediaVariant
 
 router = APIRouter(tags=["media"], responses=errors(400, 404, 416, 422))

@@ -69,7 +69,7 @@ class Decision(BaseModel):
     model_config = ConfigDict(json_schema_extra={
         "if": {"properties": {"action": {"const": "reject"}}, "required": ["action"]},
         "then": {"required": ["public_reason"],
-                 "properties": {"public_reason": {"type": "string", "pattern": r"[^\s]"}}},
+                 "properties": {"public_reason": {"pattern": r"[^\s]"}}},
     })
 
     action: Literal["approve", "reject", "hold"]

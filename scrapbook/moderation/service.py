@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, exists, func, or_, update
@@ -17,7 +16,7 @@ from scrapbook.core.db import checkpoint_after_commit
 from scrapbook.core.errors import Conflict, ErrorCode, InvalidInput, NotFound
 from scrapbook.core.security import is_public_id
 from scrapbook.core.text import clean_optional, clean_tags, clean_text
-from scrapbook.gallery import search
+from scrapbook.gallery import publication
 from scrapbook.models import AuditEvent, Contribution, ContributionTag, MediaAsset, Moderator
 from scrapbook.moderation.safety import suggests_risk
 from scrapbook.moderation.schemas import (
@@ -35,10 +34,6 @@ _LOAD = (
 )
 _DECIDED = {"approve": Status.approved, "reject": Status.rejected, "hold": Status.held}
 _UNDECIDABLE = {Status.processing, Status.failed, Status.withdrawn}
-
-
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
 
 
 _DECISION_ACTIONS = (Status.approved, Status.rejected, Status.held)
@@ -168,12 +163,6 @@ def _claim_version(session: Session, c: Contribution, expected: int) -> None:
     c.version = expected + 1
 
 
-def _next_published_seq(session: Session) -> int:
-    # Two approvals at the same instant may share a number; the gallery then orders by id.
-    latest = session.exec(select(func.max(Contribution.published_seq))).one()
-    return (latest or 0) + 1
-
-
 # What an audit entry may keep once its contribution is erased: nothing the person wrote.
 def _check_described(c: Contribution) -> None:
     """Nothing is published that a person who cannot see or hear it would miss: images need a
@@ -217,19 +206,15 @@ def decide(
     _claim_version(session, c, decision.version)
 
     before = c.status
-    c.status = _DECIDED[decision.action]
     if reason is not None or decision.action != "hold":
         c.public_reason = reason
     if note is not None:
         c.moderator_note = note
-    if c.status == Status.approved:
-        if before != Status.approved:
-            c.published_on = _now().date()
-            c.published_seq = _next_published_seq(session)
-        search.index(session, c)
+    decided = _DECIDED[decision.action]
+    if decided == Status.approved:
+        publication.publish(session, c)
     else:
-        c.published_on = c.published_seq = None
-        search.unindex(session, c)
+        publication.unpublish(session, c, decided)
     if c.status in (Status.approved, Status.rejected) and c.contact_email:
         c.contact_email = None  # only needed until a decision is made
         checkpoint_after_commit(session)  # and not left in old pages of SQLite's -wal file
@@ -320,9 +305,7 @@ def correct(
             note_change(f"alt_text:{asset.id}", asset.alt_text, alt)
             asset.alt_text = alt
             session.add(asset)
-    if c.status == Status.approved:
-        search.index(session, c)
-    session.add(c)
+    publication.republish(session, c)
     record(session, Action.edited, Entity.contribution, c.id, by=moderator, changes=changes)
     session.flush()
     return view(session, c)
