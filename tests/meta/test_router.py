@@ -50,10 +50,12 @@ def test_pages_carry_a_strict_content_security_policy(client):
     assert r.headers["x-content-type-options"] == "nosniff"
 
 
-def test_api_docs_are_served_without_the_page_csp(client):
+def test_api_docs_are_served_with_their_own_policy_not_the_pages(client):
     r = client.get("/docs")
     assert r.status_code == 200 and "swagger" in r.text.lower()
-    assert "content-security-policy" not in r.headers
+    assert r.headers["content-security-policy"] != client.get("/").headers[
+        "content-security-policy"]
+    assert "frame-ancestors 'none'" in r.headers["content-security-policy"]
     assert client.get("/openapi.json").json()["info"]["title"] == "Scrapbook"
 
 
