@@ -84,25 +84,32 @@ def new_token() -> str:
 
 
 class ClientFingerprint:
-    """Keyed hash of a client address with a secret that rotates daily and lives in memory only.
+    """Keyed hash of a client address with a key that changes every day.
 
-    It lets us count requests per client without ever holding the address itself.
+    It lets us count requests per client without ever holding the address itself. The day's
+    key is derived from the server secret and the date (HMAC), so every process and machine
+    of one deployment hashes a client alike (shared limits), and yesterday's hashes cannot be
+    matched with today's.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, server_secret: str) -> None:
+        self._secret = server_secret.encode()
         self._lock = threading.Lock()
         self._day: dt.date | None = None
-        self._secret = b""
+        self._key = b""
+
+    def day_key(self, day: dt.date) -> bytes:
+        label = f"scrapbook client fingerprint {day.isoformat()}".encode()
+        return hmac.new(self._secret, label, hashlib.sha256).digest()
 
     def __call__(self, address: str) -> str:
         address = _client_network(address)
         today = dt.datetime.now(dt.UTC).date()
         with self._lock:
             if self._day != today:
-                self._day = today
-                self._secret = secrets.token_bytes(32)
-            secret = self._secret
-        return hmac.new(secret, address.encode(), hashlib.sha256).hexdigest()
+                self._day, self._key = today, self.day_key(today)
+            key = self._key
+        return hmac.new(key, address.encode(), hashlib.sha256).hexdigest()
 
 
 def _client_network(address: str) -> str:

@@ -33,16 +33,26 @@ def test_passwords_use_argon2id():
 
 
 def test_client_fingerprint_is_keyed_and_never_the_address():
-    fp = ClientFingerprint()
+    fp = ClientFingerprint("server secret " + "x" * 32)
     a = fp("203.0.113.9")
     assert a == fp("203.0.113.9") and a != fp("203.0.113.10")
     assert "203.0.113.9" not in a
-    # a different instance (another day's secret) gives an unrelated value
-    assert ClientFingerprint()("203.0.113.9") != a
+    # Every process of one deployment agrees (shared limits); another secret does not.
+    assert ClientFingerprint("server secret " + "x" * 32)("203.0.113.9") == a
+    assert ClientFingerprint("another secret " + "y" * 32)("203.0.113.9") != a
+
+
+def test_the_fingerprint_key_changes_every_day():
+    import datetime as dt
+
+    fp = ClientFingerprint("server secret " + "x" * 32)
+    today = dt.date(2026, 12, 2)
+    keys = {fp.day_key(today + dt.timedelta(days=n)) for n in range(30)}
+    assert len(keys) == 30 and fp.day_key(today) == fp.day_key(dt.date(2026, 12, 2))
 
 
 def test_ipv6_clients_count_by_their_64_and_mapped_ipv4_as_ipv4():
-    fp = ClientFingerprint()
+    fp = ClientFingerprint("server secret " + "x" * 32)
     assert fp("2001:db8:1:2:aaaa::1") == fp("2001:db8:1:2:ffff::9")
     assert fp("2001:db8:1:2::1") != fp("2001:db8:1:3::1")
     assert fp("::ffff:203.0.113.9") == fp("203.0.113.9")
