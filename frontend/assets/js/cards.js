@@ -1,14 +1,10 @@
 // Rendering a published contribution: cards for lists, media with blurhash placeholders,
 // and content-warning covers that stay closed until the visitor chooses.
 import { blurhashDataUrl } from "./blurhash.js";
-import { el, formLabel, formatDate, regionName } from "./lib.js";
+import { el, formLabel, formatDate, regionName, titleOf } from "./lib.js";
 import { mediaPlayer, timeMedia, transcriptDetails } from "./media.js";
 
 let uid = 0;
-
-export function titleOf(item) {
-  return item.title || `Untitled ${formLabel(item.form).toLowerCase()}`;
-}
 
 export function byline(item, meta) {
   const parts = [formLabel(item.form)];

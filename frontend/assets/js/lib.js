@@ -75,6 +75,61 @@ export function licenceOf(meta, code) {
   return (meta && meta.licences.find((l) => l.code === code)) || { code, name: code, explanation: "", url: "" };
 }
 
+// The API explains each licence to the contributor choosing it ("your work"); a visitor reads
+// about "this work" and "the author". Only the Creative Commons licences let others reuse a piece.
+const VISITOR_TERMS = {
+  "cc-by-4.0": "Anyone may share and adapt this work, even commercially, as long as they credit the author.",
+  "cc-by-sa-4.0": "Anyone may share and adapt this work if they credit the author and share what they make " +
+    "under the same terms.",
+  "cc-by-nc-4.0": "Anyone may share and adapt this work for non-commercial purposes, as long as they credit the author.",
+  "cc-by-nc-nd-4.0": "Anyone may share this work unchanged, for non-commercial purposes, as long as they credit the author.",
+  "all-rights-reserved": "Only Scrapbook may show this work. Please do not copy or reuse it: the author keeps every right to it.",
+};
+
+/** A licence as a visitor reads it: its name, what it lets them do, and whether it invites reuse. */
+export function licenceForVisitors(meta, code) {
+  const licence = licenceOf(meta, code);
+  return { ...licence, reusable: /^cc-/.test(licence.code),
+    explanation: licence.visitor_explanation || VISITOR_TERMS[licence.code] || "" };
+}
+
+/** A piece's title, or "Untitled poem" (and so on) when it has none. */
+export function titleOf(item) {
+  return item.title || `Untitled ${formLabel(item.form).toLowerCase()}`;
+}
+
+/** Link targets for a phone number as written for people ("116 123" -> "tel:116123"). */
+export const telHref = (number) => `tel:${String(number).replace(/[^0-9+]/g, "")}`;
+export const smsHref = (number) => `sms:${String(number).replace(/\s/g, "")}`;
+
+/**
+ * The start of a text on one line, at most about `n` characters, cut at a word boundary.
+ * "…" marks a cut, except after a sentence's own full stop (no "chair.…").
+ */
+export function excerpt(text, n = 90) {
+  const flat = (text || "").replace(/\s+/g, " ").trim();
+  if (flat.length <= n) return flat;
+  let cut = flat.slice(0, n);
+  const space = cut.lastIndexOf(" ");
+  if (space > n / 2) cut = cut.slice(0, space); // one unbroken word is cut where it must be
+  cut = cut.replace(/[\s,;:\u2013\u2014-]+$/, "");
+  return /[.!?…]["'\u201d\u2019)]*$/.test(cut) ? cut : `${cut}…`;
+}
+
+// Sizes in decimal units, as the API words them: 1 MB = 1,000,000 bytes, 1 kB = 1,000 bytes.
+
+/** A file's size: "12 kB", "4.3 MB". Rounded up, so a file over a limit never reads as equal to it. */
+export function sizeWords(bytes) {
+  const kb = Math.ceil(bytes / 1000);
+  if (kb < 1000) return `${bytes > 0 ? Math.max(1, kb) : 0} kB`;
+  return `${Math.ceil(bytes / 100_000) / 10} MB`;
+}
+
+/** A limit, worded as the server words it ("may be at most 500 MB"): whole units, rounded down. */
+export function limitWords(bytes) {
+  return bytes < 1_000_000 ? `${Math.floor(bytes / 1000)} kB` : `${Math.floor(bytes / 1_000_000)} MB`;
+}
+
 const FORM_LABELS = { poem: "Poem", story: "Story", letter: "Letter", note: "Note", essay: "Essay", song: "Song",
   drawing: "Drawing", painting: "Painting", photo: "Photo", meme: "Meme", film: "Film", other: "Something else" };
 export function formLabel(code) {
@@ -190,15 +245,14 @@ export function safeUrl(url) {
  */
 export function careNotice(support, standing) {
   if (!support || !support.message || support.message === standing) return null;
-  const tel = (n) => `tel:${String(n).replace(/[^0-9+]/g, "")}`;
   return el("div", { class: "crisis care" },
     el("h3", { text: "You don't have to wait for us" }),
     el("p", { text: support.message }),
     el("ul", {}, (support.helplines || []).map((h) => el("li", {},
       el("strong", { text: h.name }), `: ${h.how || ""} `,
-      h.phone ? el("a", { href: tel(h.phone), text: `Call ${h.phone}` }) : null,
+      h.phone ? el("a", { href: telHref(h.phone), text: `Call ${h.phone}` }) : null,
       h.phone && h.text ? " · " : null,
-      h.text ? el("a", { href: `sms:${String(h.text).replace(/\s/g, "")}`, text: `Text ${h.text}` }) : null))));
+      h.text ? el("a", { href: smsHref(h.text), text: `Text ${h.text}` }) : null))));
 }
 
 export function params() {

@@ -2,7 +2,8 @@
 // before anything is sent, shows progress per file with cancel, then the receipt, once.
 // Sound and video: pick a file or record one here, listen back, then a resumable (tus) upload
 // that carries on after a dropped connection, and the contribution sent with its upload id.
-import { announce, careNotice, el, focusOn, formLabel, formatDate, getMeta, initChrome } from "../lib.js";
+import { clearFieldError as clearError, fillSelect, setFieldError as setError } from "../fields.js";
+import { announce, careNotice, el, focusOn, formLabel, formatDate, getMeta, initChrome, limitWords, sizeWords } from "../lib.js";
 import { formatDuration, TIME_KINDS } from "../media.js";
 import { Recording, recordingType } from "../recorder.js";
 import { buildMultipart, loadTus, rangeProgress, resumable, send } from "../upload.js";
@@ -39,7 +40,7 @@ const TIME_EXTENSIONS = { audio: ["mp3", "m4a", "aac", "wav", "flac", "ogg", "og
 const DEFAULT_TIME_ACCEPT = { audio: { max_bytes: 100_000_000, max_seconds: 900, max_files: 1 },
   video: { max_bytes: 500_000_000, max_seconds: 600, max_files: 1 } };
 const DEFAULT_ACCEPT = { types: ["image/jpeg", "image/png", "image/webp", "image/gif", "image/heic"],
-  max_bytes: 20 * 1024 * 1024, max_files: 6 };
+  max_bytes: 20_000_000, max_files: 6 };
 const EXTENSION_TYPES = { heic: "image/heic", heif: "image/heic", jpg: "image/jpeg", jpeg: "image/jpeg",
   png: "image/png", webp: "image/webp", gif: "image/gif" };
 const TYPE_NAMES = { "image/jpeg": "JPEG", "image/png": "PNG", "image/webp": "WebP", "image/gif": "GIF", "image/heic": "HEIC" };
@@ -68,7 +69,6 @@ let current = null; // the running upload: { abort() }
 let recording = null; // the Recording in progress
 let formChosen = false; // the visitor picked "What kind of piece is it?" themselves
 
-const mb = (bytes) => (bytes > 0 && bytes < 50_000 ? "under 0.1 MB" : `${Math.round((bytes / 1_000_000) * 10) / 10} MB`);
 const kind = () => form.elements.kind.value || "text";
 const timed = (k = kind()) => TIME_KINDS.includes(k);
 const chosenList = () => chosenBy[kind()] || [];
@@ -110,15 +110,15 @@ function setUpForms() {
   const preferred = KINDS[kind()].forms.filter((f) => known.includes(f));
   const mapped = new Set(Object.values(KINDS).flatMap((k) => k.forms));
   const extra = known.filter((f) => !mapped.has(f));
-  const before = select.value;
-  select.replaceChildren(...[...preferred, ...extra].map((f) => el("option", { value: f, text: formLabel(f) })));
+  const pairs = [...preferred, ...extra].map((f) => [f, formLabel(f)]);
   // A form chosen by hand is kept when the kind changes (if it still fits); otherwise the kind's first.
-  if (formChosen && [...select.options].some((o) => o.value === before)) select.value = before;
+  const keep = formChosen && pairs.some(([f]) => f === select.value);
+  fillSelect(select, pairs, keep ? select.value : "", { replace: true });
 }
 
 function setUpRegions() {
   const select = document.getElementById("region");
-  for (const r of meta.regions) select.append(el("option", { value: r.code, text: r.name }));
+  fillSelect(select, meta.regions.map((r) => [r.code, r.name]), select.value);
 }
 
 function setUpLicences() {
@@ -141,7 +141,7 @@ function describeTimed() {
   const info = KINDS[k];
   document.getElementById("files-label").textContent = info.fileLabel;
   document.getElementById("files-hint").textContent =
-    `One file (${info.formats}), up to ${mb(acc.max_bytes)} and ${lengthWords(acc.max_seconds)} long. ` +
+    `One file (${info.formats}), up to ${limitWords(acc.max_bytes)} and ${lengthWords(acc.max_seconds)} long. ` +
     "We remove hidden details, such as where and when it was recorded, before anyone hears it.";
   fileInput.multiple = false;
   fileInput.accept = [`${k}/*`, ...(acc.types || []), ...TIME_EXTENSIONS[k].map((e) => `.${e}`)].join(",");
@@ -167,7 +167,7 @@ function describeAccepted() {
   document.getElementById("files-label").textContent = `Your ${noun}s`;
   document.getElementById("files-hint").textContent =
     `Choose up to ${acc.max_files} ${noun}${acc.max_files === 1 ? "" : "s"} (${names.join(", ")}), ` +
-    `${acc.max_files === 1 ? "" : "each "}up to ${mb(acc.max_bytes)}. ` +
+    `${acc.max_files === 1 ? "" : "each "}up to ${limitWords(acc.max_bytes)}. ` +
     "We remove hidden details, such as where a photo was taken, before anyone sees it.";
   fileInput.accept = [...acc.types, ...(acc.types.includes("image/heic") ? [".heic", ".heif"] : [])].join(",");
 }
@@ -201,7 +201,7 @@ function timedProblem(file, k, acc) {
     (k === "audio" && (type === "video/webm" || type === "application/ogg"));
   if (!fits) return `“${file.name}” is not a ${KINDS[k].noun} we can take. Please choose a ${KINDS[k].formats} file.`;
   if (file.size === 0) return `“${file.name}” is empty.`;
-  if (file.size > acc.max_bytes) return `“${file.name}” is ${mb(file.size)}, more than the ${mb(acc.max_bytes)} limit. Try a shorter or smaller copy.`;
+  if (file.size > acc.max_bytes) return `“${file.name}” is ${sizeWords(file.size)}, more than the ${limitWords(acc.max_bytes)} limit. Try a shorter or smaller copy.`;
   return "";
 }
 
@@ -256,7 +256,7 @@ function addFiles(files) {
     if (!acc.types.includes(type)) {
       problems.push(`“${file.name}” is not a kind of file we can take. Please choose a ${acc.types.map((t) => TYPE_NAMES[t] || t).join(", ")} file.`);
     } else if (file.size > acc.max_bytes) {
-      problems.push(`“${file.name}” is ${mb(file.size)}, more than the ${mb(acc.max_bytes)} limit. Try a smaller copy.`);
+      problems.push(`“${file.name}” is ${sizeWords(file.size)}, more than the ${limitWords(acc.max_bytes)} limit. Try a smaller copy.`);
     } else if (file.size === 0) {
       problems.push(`“${file.name}” is empty.`);
     } else if (chosen.length >= acc.max_files) {
@@ -292,7 +292,7 @@ function timedItem(c) {
     playsinline: k === "video", "aria-label": k === "video" ? `Watch ${what} again` : `Listen back to ${what}` });
   return el("li", { class: "file-item media-item" },
     el("div", {},
-      el("p", { class: "file-name", text: `${name} (${length}${mb(c.file.size)})` }),
+      el("p", { class: "file-name", text: `${name} (${length}${sizeWords(c.file.size)})` }),
       el("p", { class: "label", text: k === "video" ? "Watch it again before you send it:" : "Listen back before you send it:" }),
       player,
       el("div", { class: "actions" },
@@ -300,8 +300,20 @@ function timedItem(c) {
           "Remove ", el("span", { class: c.recorded ? null : "visually-hidden", text: c.recorded ? name.toLowerCase() : c.file.name })))));
 }
 
+/** What the picker says beside its button: how much is chosen (never the browser's "No file chosen"). */
+function showChosen(chosen) {
+  const k = KINDS[kind()];
+  const noun = k.noun || "file";
+  document.getElementById("files-button").textContent = timed() ? "Choose a file" : `Choose ${noun}s`;
+  const recorded = chosen.length === 1 && chosen[0].recorded;
+  document.getElementById("files-chosen").textContent = recorded ? `${k.recorded} is ready.`
+    : chosen.length ? `${chosen.length} ${noun}${chosen.length === 1 ? "" : "s"} chosen.`
+      : `No ${noun}${timed() ? "" : "s"} chosen yet.`;
+}
+
 function renderFiles() {
   const chosen = chosenList();
+  if (KINDS[kind()].files) showChosen(chosen);
   if (timed()) { fileList.replaceChildren(...chosen.map(timedItem)); return; }
   const describe = kind() === "image";
   fileList.replaceChildren(...chosen.map((c, i) => {
@@ -314,7 +326,7 @@ function renderFiles() {
     return el("li", { class: "file-item" },
       c.preview ? el("img", { src: c.preview, alt: "" }) : el("span", { "aria-hidden": "true" }),
       el("div", {},
-        el("p", { class: "file-name", text: `${i + 1}. ${c.file.name} (${mb(c.file.size)})` }),
+        el("p", { class: "file-name", text: `${i + 1}. ${c.file.name} (${sizeWords(c.file.size)})` }),
         describe ? el("div", { class: "field", id: `${altId}-field` },
           el("label", { for: altId, text: `Describe picture ${i + 1} (optional)` }),
           el("span", { class: "hint", id: hintId },
@@ -337,35 +349,12 @@ function inputFor(name) {
 
 function setFieldError(name, message) {
   const input = inputFor(name);
-  if (!input) return null;
-  const container = input.closest(".field") || input.parentElement;
-  const errorId = `${input.id}-error`;
-  let error = document.getElementById(errorId);
-  if (!error) {
-    error = el("span", { class: "error-message", id: errorId });
-    const anchor = input.closest(".choice") || input;
-    anchor.before(error);
-  }
-  error.textContent = message;
-  container.classList.add("has-error");
-  input.setAttribute("aria-invalid", "true");
-  const described = (input.getAttribute("aria-describedby") || "").split(" ").filter(Boolean);
-  if (!described.includes(errorId)) input.setAttribute("aria-describedby", [...described, errorId].join(" "));
-  return input;
+  return input ? setError(input, message) : null;
 }
 
 function clearFieldError(name) {
   const input = inputFor(name);
-  if (!input) return;
-  const errorId = `${input.id}-error`;
-  const error = document.getElementById(errorId);
-  if (error) error.remove();
-  input.removeAttribute("aria-invalid");
-  const container = input.closest(".field");
-  if (container) container.classList.remove("has-error");
-  const described = (input.getAttribute("aria-describedby") || "").split(" ").filter((id) => id && id !== errorId);
-  if (described.length) input.setAttribute("aria-describedby", described.join(" "));
-  else input.removeAttribute("aria-describedby");
+  if (input) clearError(input);
 }
 
 function clearErrors() {

@@ -1,6 +1,6 @@
 // One contribution's permalink: the piece, its licence and credit line, and a report link.
-import { byline, mediaElement, titleOf, warned } from "../cards.js";
-import { api, el, getMeta, initChrome, licenceOf, reportForm, safeUrl } from "../lib.js";
+import { byline, mediaElement, warned } from "../cards.js";
+import { api, el, getMeta, initChrome, licenceForVisitors, reportForm, safeUrl, titleOf } from "../lib.js";
 import { mediaPlayer, timeMedia } from "../media.js";
 
 initChrome();
@@ -41,7 +41,7 @@ function render(item, meta) {
   }
   if (item.body) content.append(el("div", { class: "piece-body", text: item.body }));
   content.append(...after);
-  const licence = licenceOf(meta, item.licence);
+  const licence = licenceForVisitors(meta, item.licence);
   const author = item.display_name || "Anonymous";
   const permalink = `${window.location.origin}/contributions/${encodeURIComponent(item.id)}`;
   const credit = `“${title}” by ${author}, shared on Scrapbook, ${permalink}. ${licence.name}.`;
@@ -57,8 +57,9 @@ function render(item, meta) {
       el("h2", { id: "licence-h", text: "Sharing this" }),
       el("p", {}, el("strong", { text: `${licence.name}. ` }), licence.explanation || "",
         safeUrl(licence.url) ? [" ", el("a", { href: safeUrl(licence.url), rel: "license noopener", text: "Read the licence" })] : null),
-      el("p", { text: "If you share it, please credit it like this:" }),
-      el("p", { class: "credit", text: credit }),
+      // Reuse is invited only where the licence allows it.
+      licence.reusable ? el("p", { text: "If you share it, please credit it like this:" }) : null,
+      licence.reusable ? el("p", { class: "credit", text: credit }) : null,
       // Visitors tell the moderators what is wrong.
       reportForm({
         url: `/api/gallery/${encodeURIComponent(item.id)}/report`, id: "report-message",

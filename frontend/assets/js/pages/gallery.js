@@ -1,7 +1,8 @@
 // Gallery: filters and search live in the URL (a plain GET form), so back, forward and
 // sharing a link all work; "Show more" follows the API's cursor.
 import { card } from "../cards.js";
-import { api, announce, el, focusOn, formLabel, getMeta, initChrome, kindLabel, params } from "../lib.js";
+import { fillSelect } from "../fields.js";
+import { api, announce, focusOn, formLabel, getMeta, initChrome, kindLabel, params } from "../lib.js";
 
 initChrome();
 
@@ -12,17 +13,6 @@ const status = document.getElementById("results-status");
 const more = document.getElementById("more");
 let cursor = null;
 let meta = null;
-
-function fillSelect(select, options, current) {
-  const have = new Set([...select.options].map((o) => o.value));
-  for (const [value, label] of options) {
-    if (have.has(value)) continue;
-    select.append(el("option", { value, text: label }));
-    have.add(value);
-  }
-  if (current && !have.has(current)) select.append(el("option", { value: current, text: current }));
-  select.value = current || "";
-}
 
 function setUpFilters() {
   const p = params();

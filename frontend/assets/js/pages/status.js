@@ -1,4 +1,5 @@
 // Status: look a contribution up by its receipt code; see its status and reason; withdraw it.
+import { clearFieldError, setFieldError } from "../fields.js";
 import { api, careNotice, el, focusOn, formLabel, formatDate, getMeta, initChrome, safeUrl } from "../lib.js";
 
 initChrome();
@@ -23,25 +24,10 @@ const STATES = {
 };
 
 function setError(message) {
-  let error = document.getElementById("code-error");
-  if (!error) {
-    error = el("span", { class: "error-message", id: "code-error" });
-    input.before(error);
-  }
-  error.textContent = message;
-  input.setAttribute("aria-invalid", "true");
-  input.setAttribute("aria-describedby", "code-hint code-error");
-  document.getElementById("code-field").classList.add("has-error");
-  input.focus();
+  setFieldError(input, message).focus();
 }
 
-function clearError() {
-  const error = document.getElementById("code-error");
-  if (error) error.remove();
-  input.removeAttribute("aria-invalid");
-  input.setAttribute("aria-describedby", "code-hint");
-  document.getElementById("code-field").classList.remove("has-error");
-}
+const clearError = () => clearFieldError(input);
 
 function render(info, meta) {
   const [std, easy] = STATES[info.status] || [`Its status is: ${info.status}.`, `It is: ${info.status}.`];

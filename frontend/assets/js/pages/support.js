@@ -1,7 +1,8 @@
 // Support: helplines from /api/meta, and the South West directory from /api/services,
 // filtered by area and category (kept in the URL). If the directory API is missing or
 // unreachable the directory section stays hidden: the visitor sees the helplines, no error.
-import { api, el, focusOn, formatDate, getMeta, initChrome, params, reportForm, safeUrl } from "../lib.js";
+import { fillSelect } from "../fields.js";
+import { api, el, focusOn, formatDate, getMeta, initChrome, params, reportForm, safeUrl, smsHref, telHref } from "../lib.js";
 
 initChrome();
 
@@ -13,7 +14,6 @@ const NOT_AN_AREA = new Set(["elsewhere-uk", "outside-uk"]);
 let cursor = null;
 let uid = 0;
 
-const telHref = (number) => `tel:${String(number).replace(/[^0-9+]/g, "")}`;
 const joined = (parts) => parts.filter(Boolean).flatMap((part, i) => (i ? [" · ", part] : [part]));
 
 function showHelplines(meta) {
@@ -24,7 +24,7 @@ function showHelplines(meta) {
     h.hours && !(h.how || "").includes(h.hours) ? el("p", { class: "item-meta", text: h.hours }) : null,
     el("p", {}, ...joined([
       h.phone ? el("a", { href: telHref(h.phone), text: `Call ${h.phone}` }) : null,
-      h.text ? el("a", { href: `sms:${String(h.text).replace(/\s/g, "")}`, text: `Text ${h.text}` }) : null,
+      h.text ? el("a", { href: smsHref(h.text), text: `Text ${h.text}` }) : null,
       safeUrl(h.url) ? el("a", { href: safeUrl(h.url), rel: "noopener", text: `${h.name} website` }) : null,
     ])))));
 }
@@ -53,14 +53,6 @@ function service(s) {
       label: "What has changed?", hint: "For example: the phone number, or it no longer meets.",
       button: "Send", empty: "Please say what has changed.", thanks: "Thank you. We will check it.",
     }) : null);
-}
-
-function fill(select, pairs, current) {
-  for (const [value, label] of pairs) {
-    if (![...select.options].some((o) => o.value === value)) select.append(el("option", { value, text: label }));
-  }
-  if (current && ![...select.options].some((o) => o.value === current)) select.append(el("option", { value: current, text: current }));
-  select.value = current || "";
 }
 
 function filters() {
@@ -101,11 +93,11 @@ async function loadDirectory(meta, append = false) {
   if (!append && !page.items.length && !filtered) { section.hidden = true; return; } // empty directory
   if (!append) {
     const p = params();
-    fill(document.getElementById("d-region"),
+    fillSelect(document.getElementById("d-region"),
       (meta ? meta.regions : []).filter((r) => !NOT_AN_AREA.has(r.code)).map((r) => [r.code, r.name]), p.get("region"));
     let categories = [];
     try { categories = await api("/api/services/categories"); } catch (e) { categories = []; }
-    fill(document.getElementById("d-category"), categories.map((c) => [c.code, c.name]), p.get("category"));
+    fillSelect(document.getElementById("d-category"), categories.map((c) => [c.code, c.name]), p.get("category"));
     document.getElementById("d-q").value = p.get("q") || "";
     document.getElementById("d-near").value = p.get("near") || "";
     // Nearest-first only helps once some service has a place on the map; until then, no button.
