@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import sys
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Annotated
 
 import typer
+from sqlmodel import Session
 
 from scrapbook.core.config import get_settings
 from scrapbook.directory.cli import directory_app, load_seed_on_first_run
@@ -107,7 +109,7 @@ def worker(
     runner.stop()
 
 
-def _transaction():
+def _transaction() -> AbstractContextManager[Session]:
     from scrapbook.core.db import make_engine, session_scope
 
     return session_scope(make_engine(get_settings().database_url))

@@ -8,13 +8,17 @@ from contextlib import asynccontextmanager, contextmanager
 
 from fastapi import Request
 
+from scrapbook.core.config import Settings
 from scrapbook.core.errors import RateLimited, ServiceBusy
 from scrapbook.core.ratelimit import SlidingWindow
+from scrapbook.core.security import ClientFingerprint
+from scrapbook.core.state import state_of
 
 
 def client_key(request: Request) -> str:
     """A keyed, daily-rotating hash of the client's address; the address itself is never kept."""
-    return request.app.state.fingerprint(request.client.host if request.client else "unknown")
+    return state_of(request.app, "fingerprint", ClientFingerprint)(
+        request.client.host if request.client else "unknown")
 
 
 def _count(request: Request, limiter: SlidingWindow, what: str) -> None:
@@ -32,8 +36,8 @@ def submission_allowance(request: Request) -> Iterator[None]:
     submission counts against the hourly allowance of contributions, so a few mistakes (no
     consent, a field too long) never lock a person out. The place is taken before the work
     (so parallel submissions cannot pass the limit) and given back if the submission fails."""
-    _count(request, request.app.state.attempt_limiter, "attempts")
-    limiter: SlidingWindow = request.app.state.submission_limiter
+    _count(request, state_of(request.app, "attempt_limiter", SlidingWindow), "attempts")
+    limiter = state_of(request.app, "submission_limiter", SlidingWindow)
     key = client_key(request)
     if not limiter.try_hit(key):
         raise RateLimited(
@@ -50,25 +54,25 @@ def submission_allowance(request: Request) -> Iterator[None]:
 
 def count_receipt(request: Request) -> None:
     """Receipt look-ups and withdrawals per client (codes are 100 bits: defence in depth)."""
-    _count(request, request.app.state.receipt_limiter, "receipt look-ups")
+    _count(request, state_of(request.app, "receipt_limiter", SlidingWindow), "receipt look-ups")
 
 
 def count_upload(request: Request) -> None:
     """Resumable uploads started: an allowance of their own, the size of the submissions'."""
-    _count(request, request.app.state.upload_limiter, "uploads")
+    _count(request, state_of(request.app, "upload_limiter", SlidingWindow), "uploads")
 
 
 def count_report(request: Request) -> None:
     """Visitor reports have their own hourly allowance, so reporting never blocks contributing."""
-    _count(request, request.app.state.report_limiter, "reports")
+    _count(request, state_of(request.app, "report_limiter", SlidingWindow), "reports")
 
 
 @asynccontextmanager
 async def receiving_slot(request: Request) -> AsyncIterator[None]:
     """Bodies being received at once from one client: a few, so one client's slow uploads can
     hold neither the intake slots nor more than their share of connections and disk."""
-    settings = request.app.state.settings
-    receiving: dict[str, int] = request.app.state.receiving
+    settings = state_of(request.app, "settings", Settings)
+    receiving: dict[str, int] = state_of(request.app, "receiving", dict)
     key = client_key(request)
     if receiving.get(key, 0) >= settings.receives_per_client:
         raise RateLimited(
@@ -91,8 +95,8 @@ async def intake_slot(request: Request) -> AsyncIterator[None]:
     Taken only once the whole body has arrived, so slow clients cannot hold them; bounds the
     CPU and disk work (header checks, copies) however many arrive at once.
     """
-    settings = request.app.state.settings
-    slots: asyncio.Semaphore = request.app.state.intake_slots
+    settings = state_of(request.app, "settings", Settings)
+    slots = state_of(request.app, "intake_slots", asyncio.Semaphore)
     try:
         await asyncio.wait_for(slots.acquire(), timeout=settings.intake_wait_seconds)
     except TimeoutError:

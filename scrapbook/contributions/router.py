@@ -14,8 +14,9 @@ from scrapbook.contributions.limits import (
     submission_allowance,
 )
 from scrapbook.contributions.schemas import ReceiptIssued, ReceiptStatus
-from scrapbook.core.deps import JobsDep, SessionDep, SettingsDep, StorageDep
+from scrapbook.core.deps import SessionDep, SettingsDep
 from scrapbook.core.errors import errors
+from scrapbook.media.deps import JobsDep, StorageDep
 
 router = APIRouter(prefix="/api", tags=["contributions"], responses=errors(400, 422, 429))
 

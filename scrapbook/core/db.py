@@ -12,6 +12,8 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, SQLModel, create_engine
 
+from scrapbook.core.state import state_of
+
 # Set before any table is declared so constraint names are stable across databases.
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -79,7 +81,7 @@ def transaction(engine: Engine) -> Iterator[Session]:
 
 
 def get_session(request: Request) -> Iterator[Session]:
-    yield from transaction(request.app.state.engine)
+    yield from transaction(state_of(request.app, "engine", Engine))
 
 
 @contextmanager

@@ -36,7 +36,7 @@ def make_huey(settings: Settings) -> Huey:
     return SqliteHuey("scrapbook", filename=str(settings.queue_path), results=False)
 
 
-class _ThreadConsumer(Consumer):
+class _ThreadConsumer(Consumer):  # type: ignore[misc]  # Huey has no type hints
     """Huey's consumer without its signal handlers: those may only be installed by the main
     thread, and inside `scrapbook serve` the signals belong to uvicorn."""
 

@@ -83,7 +83,8 @@ class Backoff:
             return 0.0
         if failures < self.free:
             return 0.0
-        return max(0.0, last + min(self.cap, self.base * 2 ** (failures - self.free)) - now)
+        delay: float = last + min(self.cap, self.base * 2.0 ** (failures - self.free)) - now
+        return max(0.0, delay)
 
     def try_attempt(self, key: str) -> float:
         """0 and the attempt counted as a failure (until `succeeded`), or the seconds to wait.

@@ -7,11 +7,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 
 from scrapbook.contributions.limits import count_report
-from scrapbook.core.deps import AdminDep, SessionDep, SettingsDep
+from scrapbook.core.deps import SessionDep, SettingsDep
 from scrapbook.core.errors import ErrorCode, InvalidInput, errors
 from scrapbook.directory import admin, oruk, service
 from scrapbook.directory import schemas as s
 from scrapbook.directory.oruk import AREAS
+from scrapbook.moderation.auth import AdminDep
 
 oruk_router = APIRouter(
     prefix="/openreferral", tags=["open referral uk"], responses=errors(400, 404, 422)

@@ -32,6 +32,7 @@ from scrapbook.core.text import clean_text, has_hidden_characters, plain_email
 
 STRICT = {"strict": True}
 T = TypeVar("T")
+M = TypeVar("M", bound=BaseModel)
 STATUSES = ("active", "inactive", "defunct", "temporarily closed")
 LOCATION_TYPES = ("physical", "postal", "virtual")
 _URL = re.compile(r"^https?://[^\s/?#]+\.[^\s/?#]+(?:[/?#]\S*)?$", re.IGNORECASE)
@@ -544,7 +545,7 @@ class ReviewInput(BaseModel):
     note: Line1000 | None = None
 
 
-def strict_validate(model: type[BaseModel], data: Any) -> Any:
+def strict_validate(model: type[M], data: Any) -> M:
     return model.model_validate(data, context=STRICT)
 
 

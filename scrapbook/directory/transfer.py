@@ -98,7 +98,7 @@ def validate_document(session: Session, data: Any) -> s.DirectoryDocument:
     if unstorable:
         raise ImportRefused(unstorable)
     try:
-        doc = s.strict_validate(s.DirectoryDocument, data)
+        doc: s.DirectoryDocument = s.strict_validate(s.DirectoryDocument, data)
     except ValidationError as exc:
         raise ImportRefused(
             [f"{_loc(e['loc'])}: {e['msg'].removeprefix('Value error, ')}" for e in exc.errors()]
@@ -142,14 +142,15 @@ def validate_document(session: Session, data: Any) -> s.DirectoryDocument:
             unique("service", svc.id, sw)
             if svc.organization_id and svc.organization_id != org.id:
                 errors.append(f"{sw}.organization_id: does not match the organisation it is in")
-            for kind, rows in (
+            children: tuple[tuple[str, Sequence[Any]], ...] = (
                 ("phone", svc.phones),
                 ("contact", svc.contacts),
                 ("schedule", svc.schedules),
                 ("service_area", svc.service_areas),
                 ("attribute", svc.attributes),
                 ("service_at_location", svc.service_at_locations),
-            ):
+            )
+            for kind, rows in children:
                 for ri, row in enumerate(rows):
                     unique(kind, row.id, f"{sw}.{kind}s[{ri}]")
             for ai, attr in enumerate(svc.attributes):

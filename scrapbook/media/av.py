@@ -897,7 +897,13 @@ def _feed_audio(
         raise MediaFailed(_ran_past(settings.video_seconds_max, Kind.video))
 
 
-def _shift(packet: Packet, offset: float) -> None:
+def _image_of(frame: VideoFrame) -> Image.Image:
+    """A decoded frame as a Pillow image (PyAV does not type to_image)."""
+    image: Image.Image = frame.to_image()  # type: ignore[no-untyped-call]
+    return image
+
+
+def _shift(packet: Packet[Any], offset: float) -> None:
     if not offset or not packet.time_base:
         return
     ticks = round(offset / packet.time_base)
@@ -907,7 +913,9 @@ def _shift(packet: Packet, offset: float) -> None:
         packet.dts -= ticks
 
 
-def _mux(out: OutputContainer, packet: Packet, stream: Stream, time_base: Fraction | None) -> None:
+def _mux(
+    out: OutputContainer, packet: Packet[Any], stream: Stream, time_base: Fraction | None
+) -> None:
     if time_base is not None:
         packet.time_base = time_base
     packet.stream = stream
@@ -948,7 +956,7 @@ def _transcode(path: Path, dest: Path, settings: Settings, found: _Inspection) -
         last_pts = -1
         step = max(1, round(1 / (rate * time_base)))  # one frame, for frames without a time
 
-        def write(packets: list[Packet]) -> None:
+        def write(packets: list[Packet[Any]]) -> None:
             for packet in packets:
                 for clean in sei.filter(packet):
                     _mux(out, clean, video_out, packet.time_base)
@@ -965,9 +973,9 @@ def _transcode(path: Path, dest: Path, settings: Settings, found: _Inspection) -
                     last_pts = pts
                     upright.pts, upright.time_base = pts, time_base
                     if first is None:
-                        first = upright.to_image()
+                        first = _image_of(upright)
                     if poster is None and (seconds or 0) >= poster_at:
-                        poster = upright.to_image()
+                        poster = _image_of(upright)
                     write(video_out.encode(upright))
                 elif encoder is not None and isinstance(frame, AudioFrame):
                     _feed_audio(encoder, frame, start, settings)
@@ -1053,7 +1061,7 @@ def _poster_from(path: Path, found: _Inspection, duration: float) -> Image.Image
                 break
         if chosen is None:
             raise MediaFailed("The video has no pictures in it that we could decode.")
-        return chosen.to_image()
+        return _image_of(chosen)
 
 
 # Shared helpers ---------------------------------------------------------------------------

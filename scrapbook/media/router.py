@@ -15,16 +15,12 @@ from fastapi.responses import RedirectResponse, StreamingResponse
 from sqlmodel import col, select
 
 from scrapbook.contributions.vocabulary import AssetState
-from scrapbook.core.deps import (
-    SESSION_COOKIE,
-    SessionDep,
-    SettingsDep,
-    StorageDep,
-    find_signed_in,
-)
+from scrapbook.core.deps import SessionDep, SettingsDep
 from scrapbook.core.errors import ErrorCode, NotFound, ScrapbookError, errors
 from scrapbook.gallery.publication import is_public
+from scrapbook.media.deps import StorageDep
 from scrapbook.models import Contribution, MediaAsset, MediaVariant
+from scrapbook.moderation.auth import optional_moderator
 
 router = APIRouter(tags=["media"], responses=errors(400, 404, 416, 422))
 
@@ -70,7 +66,7 @@ def media_file(
     variant, public = row
     if public:
         cache = _IMMUTABLE
-    elif find_signed_in(session, request.cookies.get(SESSION_COOKIE)) is not None:
+    elif optional_moderator(request, session) is not None:
         cache = _PRIVATE
     else:
         raise _missing()  # never reveal that unpublished media exists

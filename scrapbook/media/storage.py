@@ -15,7 +15,7 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path, PurePosixPath
-from typing import Any, BinaryIO, Protocol
+from typing import Any, BinaryIO, Protocol, runtime_checkable
 
 from scrapbook.core.config import Settings
 
@@ -24,6 +24,7 @@ CHUNK = 64 * 1024
 FIXED_TIME = 946_684_800
 
 
+@runtime_checkable
 class Storage(Protocol):
     """One interface for both backends. Keys are `/`-separated relative paths made only by us."""
 

@@ -1,17 +1,25 @@
-"""Moderator accounts and sign-in: argon2id hashes, throttled failures, server-side sessions."""
+"""Moderators, in one home: accounts, sign-in (argon2id hashes, throttled failures),
+server-side sessions, and the request-side checks (session cookie, CSRF token, roles) that
+every moderator route and the media router use."""
 
 from __future__ import annotations
 
 import datetime as dt
+import hmac
 import math
+from typing import Annotated
 
+from fastapi import Depends, Request, Security
+from fastapi.security import APIKeyCookie, APIKeyHeader
 from sqlalchemy import delete
 from sqlmodel import Session, col, select
 
 from scrapbook.core.config import Settings
+from scrapbook.core.deps import SessionDep
 from scrapbook.core.errors import (
     Conflict,
     ErrorCode,
+    Forbidden,
     InvalidInput,
     NotAuthenticated,
     NotFound,
@@ -148,3 +156,90 @@ def sign_in(
 def sign_out(session: Session, mod_session: ModeratorSession) -> None:
     session.delete(mod_session)
     session.flush()
+
+
+# --- the request side -------------------------------------------------------------------------
+
+SESSION_COOKIE = "scrapbook_session"
+CSRF_HEADER = "X-CSRF-Token"
+_SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# Declared for the API description (/docs); the checks themselves are in current_moderator.
+_session_cookie = APIKeyCookie(
+    name=SESSION_COOKIE, auto_error=False, scheme_name="moderator session",
+    description="Set by POST /api/admin/session (HttpOnly, SameSite=Strict).",
+)
+_csrf_header = APIKeyHeader(
+    name=CSRF_HEADER, auto_error=False, scheme_name="CSRF token",
+    description="The csrf_token from sign-in; needed on every request that changes something.",
+)
+
+
+def find_signed_in(
+    session: Session, token: str | None
+) -> tuple[Moderator, ModeratorSession] | None:
+    """The moderator behind a session cookie, if the session is live and the account enabled."""
+    if not token:
+        return None
+    row = session.exec(
+        select(Moderator, ModeratorSession)
+        .join(ModeratorSession, ModeratorSession.moderator_pk == Moderator.pk)  # type: ignore[arg-type]
+        .where(ModeratorSession.token_hash == hash_token(token))
+    ).first()
+    if row is None:
+        return None
+    moderator, mod_session = row
+    if moderator.disabled or _aware(mod_session.expires_at) <= dt.datetime.now(dt.UTC):
+        return None
+    return moderator, mod_session
+
+
+def _aware(value: dt.datetime) -> dt.datetime:
+    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+
+
+def current_moderator(
+    request: Request,
+    session: SessionDep,
+    token: Annotated[str | None, Security(_session_cookie)],
+    csrf: Annotated[str | None, Security(_csrf_header)],
+) -> Moderator:
+    found = find_signed_in(session, token)
+    if found is None:
+        raise NotAuthenticated("Please sign in as a moderator.")
+    moderator, mod_session = found
+    if request.method not in _SAFE_METHODS:
+        if not hmac.compare_digest((csrf or "").encode(), mod_session.csrf_token.encode()):
+            raise Forbidden(
+                f"This request needs the {CSRF_HEADER} header from sign-in.",
+                code=ErrorCode.csrf_failed
+            )
+    request.state.moderator_session = mod_session
+    return moderator
+
+
+ModeratorDep = Annotated[Moderator, Depends(current_moderator)]
+
+
+def current_admin(moderator: ModeratorDep) -> Moderator:
+    if moderator.role != "admin":
+        raise Forbidden("Only an administrator can do this.")
+    return moderator
+
+
+AdminDep = Annotated[Moderator, Depends(current_admin)]
+
+
+
+def optional_moderator(request: Request, session: Session) -> Moderator | None:
+    """The signed-in moderator, if any (for what moderators may also see, such as pending
+    media); never an error."""
+    found = find_signed_in(session, request.cookies.get(SESSION_COOKIE))
+    return found[0] if found else None
+
+
+def signed_in_session(request: Request) -> ModeratorSession:
+    """The session current_moderator found for this request."""
+    value = request.state.moderator_session
+    if not isinstance(value, ModeratorSession):
+        raise NotAuthenticated("Please sign in as a moderator.")
+    return value

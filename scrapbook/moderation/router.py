@@ -13,18 +13,13 @@ from scrapbook.contributions.forms import FORM_OPENAPI, parse_create, read_submi
 from scrapbook.contributions.limits import client_key, intake_slot
 from scrapbook.contributions.schemas import ReceiptIssued
 from scrapbook.contributions.vocabulary import Channel, Kind, OptionalRegion, Status
-from scrapbook.core.deps import (
-    SESSION_COOKIE,
-    JobsDep,
-    ModeratorDep,
-    SessionDep,
-    SettingsDep,
-    StorageDep,
-    current_moderator,
-)
+from scrapbook.core.deps import SessionDep, SettingsDep
 from scrapbook.core.errors import ErrorCode, InvalidInput, errors
+from scrapbook.core.state import state_of
+from scrapbook.media.deps import JobsDep, StorageDep
 from scrapbook.models import Contribution
 from scrapbook.moderation import auth, service
+from scrapbook.moderation.auth import SESSION_COOKIE, ModeratorDep, current_moderator
 from scrapbook.moderation.schemas import (
     AuditPage,
     ContributionModeratorView,
@@ -58,7 +53,7 @@ async def sign_in(
 ) -> SignedIn:
     """Sign in; sets an HttpOnly session cookie and returns the CSRF token to send back."""
     client = client_key(request)
-    throttle: auth.SigninThrottle = request.app.state.signin_throttle
+    throttle = state_of(request.app, "signin_throttle", auth.SigninThrottle)
     # A username under a guessing storm is slowed for everyone, without holding a thread.
     if delay := throttle.slowdown(body.username):
         await asyncio.sleep(delay)
@@ -83,14 +78,14 @@ def who_am_i(request: Request, moderator: ModeratorDep) -> SignedIn:
     return SignedIn(
         username=moderator.username,
         role=moderator.role,
-        csrf_token=request.state.moderator_session.csrf_token,
+        csrf_token=auth.signed_in_session(request).csrf_token,
     )
 
 
 @router.delete("/session", status_code=204)
 def sign_out(request: Request, session: SessionDep) -> Response:
     """Sign out and end the session."""
-    auth.sign_out(session, request.state.moderator_session)
+    auth.sign_out(session, auth.signed_in_session(request))
     response = Response(status_code=204)
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response

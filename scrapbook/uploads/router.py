@@ -15,6 +15,7 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.routing import APIRoute
+from sqlalchemy.engine import Engine
 from starlette.datastructures import Headers
 from starlette.requests import ClientDisconnect
 
@@ -32,6 +33,7 @@ from scrapbook.core.errors import (
     errors,
 )
 from scrapbook.core.openapi import limit
+from scrapbook.core.state import state_of
 from scrapbook.models import Upload
 from scrapbook.uploads import service
 
@@ -189,8 +191,8 @@ def terminate_upload(upload_id: str, session: SessionDep, settings: SettingsDep)
     _header("Upload-Offset", "The bytes already sent (ask with HEAD).", **_BYTES), body=True))
 async def append_to_upload(upload_id: str, request: Request) -> Response:
     """Send bytes (application/offset+octet-stream) from Upload-Offset, the bytes so far."""
-    settings: Settings = request.app.state.settings
-    engine = request.app.state.engine
+    settings = state_of(request.app, "settings", Settings)
+    engine = state_of(request.app, "engine", Engine)
     service.check_id(upload_id)
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type != OFFSET_STREAM:
@@ -249,8 +251,8 @@ async def method_override(upload_id: str, request: Request) -> Response:
     """PATCH, DELETE or HEAD named in X-HTTP-Method-Override, for clients that cannot send them."""
     service.check_id(upload_id)
     method = request.headers.get("x-http-method-override", "").strip().upper()
-    engine = request.app.state.engine
-    settings: Settings = request.app.state.settings
+    engine = state_of(request.app, "engine", Engine)
+    settings = state_of(request.app, "settings", Settings)
     if method == "PATCH":
         return await append_to_upload(upload_id, request)
     if method == "HEAD":
