@@ -10,7 +10,14 @@ import uuid
 import httpx
 from playwright.sync_api import expect
 
-from tests.frontend.conftest import IMAGE_BYTES_MAX, MODERATOR, PASSWORD, check_page, overflow_at, sign_in
+from tests.frontend.conftest import (
+    IMAGE_BYTES_MAX,
+    MODERATOR,
+    PASSWORD,
+    check_page,
+    overflow_at,
+    sign_in,
+)
 
 LONG_WORD = "Lonely" + "x" * 84  # 90 characters, no spaces
 
@@ -121,6 +128,15 @@ def test_the_picture_field_says_what_is_chosen_in_the_apis_units(page, context):
     expect(picker).to_contain_text("No pictures chosen yet")
     # The browser's own box (which would say "No file chosen") is not what people see.
     assert page.locator("#files").evaluate("el => el.getBoundingClientRect().width") <= 1
+    # The keyboard reaches it, its focus shows on the visible button, and it opens the chooser.
+    page.get_by_label("Your pictures", exact=True).focus()
+    page.keyboard.press("Shift+Tab")
+    page.keyboard.press("Tab")
+    assert page.evaluate("() => document.activeElement.id") == "files"
+    assert page.locator("#files-button").evaluate("el => getComputedStyle(el).outlineStyle") == "solid"
+    with page.expect_file_chooser() as chooser:
+        page.keyboard.press("Space")
+    assert chooser.value.is_multiple()
     page.locator("#files").set_input_files([
         {"name": "small.png", "mimeType": "image/png", "buffer": b"\x89PNG" + b"0" * 11_500},
         {"name": "tiny.png", "mimeType": "image/png", "buffer": b"\x89PNG" + b"0" * 200},

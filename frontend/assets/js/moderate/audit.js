@@ -17,8 +17,6 @@ function describeChanges(event) {
   return parts.join("; ");
 }
 
-const cell = (...content) => el("td", {}, ...content);
-
 export async function loadAudit(append) {
   const q = new URLSearchParams({ limit: "50" });
   if (append && state.auditCursor) q.set("cursor", state.auditCursor);
@@ -27,11 +25,11 @@ export async function loadAudit(append) {
   try {
     const page = await mod(`/api/admin/audit?${q}`);
     const rows = page.items.map((e) => el("tr", {},
-      cell(new Date(e.at).toLocaleString("en-GB", { dateStyle: "medium", timeStyle: "short" })),
-      cell(e.actor),
-      cell(e.action),
-      cell(e.contribution_id ? el("code", { text: e.contribution_id }) : "—"),
-      cell(describeChanges(e))));
+      el("td", { text: new Date(e.at).toLocaleString("en-GB", { dateStyle: "medium", timeStyle: "short" }) }),
+      el("td", { text: e.actor }),
+      el("td", { text: e.action }),
+      el("td", {}, e.contribution_id ? el("code", { text: e.contribution_id }) : "—"),
+      el("td", { text: describeChanges(e) })));
     if (append) body.append(...rows);
     else body.replaceChildren(...rows);
     if (!body.children.length) body.append(only("Nothing has happened yet."));
