@@ -30,11 +30,11 @@ from sqlalchemy import text
 
 from bench.server import serve, serve_floor
 from scrapbook.cli import run_migrations
-from scrapbook.contributions.vocabulary import Kind
 from scrapbook.core.config import Settings
 from scrapbook.core.db import make_engine
 from scrapbook.core.security import hash_token, new_public_id
 from scrapbook.media import av as media_av
+from scrapbook.vocabulary import Kind
 
 PARTS = ("upload", "video", "audio", "range")
 MB = 1_000_000

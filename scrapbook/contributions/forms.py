@@ -16,7 +16,6 @@ from starlette.datastructures import UploadFile
 from starlette.formparsers import MultiPartException, MultiPartParser
 
 from scrapbook.contributions.schemas import ContributionCreate
-from scrapbook.contributions.vocabulary import LICENCES, REGIONS, Form, Kind
 from scrapbook.core.config import Settings
 from scrapbook.core.errors import (
     ErrorCode,
@@ -27,6 +26,7 @@ from scrapbook.core.errors import (
 )
 from scrapbook.core.openapi import limit
 from scrapbook.media.service import staging_dir
+from scrapbook.vocabulary import LICENCES, REGIONS, Form, Kind
 
 _TEXT_PART_MAX = 256 * 1024
 _KINDS = frozenset(k.value for k in Kind)  # one text field; the body limit is far below this

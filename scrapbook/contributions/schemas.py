@@ -7,14 +7,14 @@ from typing import Any
 
 from pydantic import BaseModel, Field, field_validator
 
-from scrapbook.contributions.vocabulary import (
+from scrapbook.core.text import plain_email
+from scrapbook.vocabulary import (
     DEFAULT_LICENCE,
-    LICENCES,
     Form,
     Kind,
+    Licence,
     OptionalRegion,
 )
-from scrapbook.core.text import plain_email
 
 
 class ContributionBase(BaseModel):
@@ -26,14 +26,7 @@ class ContributionBase(BaseModel):
     tags: list[str] = Field(default_factory=list)
     content_warning: str | None = None
     display_name: str | None = None
-    licence: str = DEFAULT_LICENCE
-
-    @field_validator("licence")
-    @classmethod
-    def _known_licence(cls, value: str) -> str:
-        if value not in LICENCES:
-            raise ValueError(f"unknown licence '{value[:40]}'")
-        return value
+    licence: Licence = DEFAULT_LICENCE
 
 
 class ContributionCreate(ContributionBase):

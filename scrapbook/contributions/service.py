@@ -16,15 +16,6 @@ from scrapbook.contributions.schemas import (
     ReceiptStatus,
     Support,
 )
-from scrapbook.contributions.vocabulary import (
-    CARE_MESSAGE,
-    FAILED_MESSAGE,
-    NOT_A_CRISIS_SERVICE,
-    TIME_BASED_KINDS,
-    Channel,
-    Kind,
-    Status,
-)
 from scrapbook.core import clock
 from scrapbook.core.config import Settings
 from scrapbook.core.errors import ErrorCode, InvalidInput, NotFound
@@ -37,6 +28,15 @@ from scrapbook.media.storage import Storage
 from scrapbook.media.tasks import MediaJobs
 from scrapbook.models import Contribution, ContributionTag, MediaAsset, Moderator
 from scrapbook.moderation.safety import suggests_risk
+from scrapbook.vocabulary import (
+    CARE_MESSAGE,
+    FAILED_MESSAGE,
+    NOT_A_CRISIS_SERVICE,
+    TIME_BASED_KINDS,
+    Channel,
+    Kind,
+    Status,
+)
 
 
 def status_url(code: str) -> str:

@@ -29,6 +29,7 @@ from scrapbook.models import (
     ServiceAtLocation,
     TaxonomyTerm,
 )
+from scrapbook.vocabulary import ALL_AREAS, AREAS
 
 
 def _now() -> dt.datetime:
@@ -158,11 +159,11 @@ def _category_ids(session: Session, codes: list[str]) -> dict[str, str]:
 
 
 def _check_areas(codes: list[str]) -> None:
-    bad = [c for c in codes if c != oruk.ALL_AREAS and c not in oruk.AREAS]
+    bad = [c for c in codes if c != ALL_AREAS and c not in AREAS]
     if bad:
         raise InvalidInput(
             f"Unknown areas: {', '.join(b[:48] for b in bad[:5])}; use the "
-            f"region codes, or '{oruk.ALL_AREAS}' for a national service.",
+            f"region codes, or '{ALL_AREAS}' for a national service.",
             code=ErrorCode.unknown_region, field="region",
         )
 

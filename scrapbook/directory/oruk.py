@@ -7,7 +7,6 @@ import uuid
 from collections.abc import Iterable, Sequence
 from typing import TypeVar
 
-from scrapbook.contributions.vocabulary import REGIONS
 from scrapbook.directory import schemas as s
 from scrapbook.models import (
     Attribute,
@@ -18,6 +17,7 @@ from scrapbook.models import (
     Taxonomy,
     TaxonomyTerm,
 )
+from scrapbook.vocabulary import ALL_AREAS, AREAS
 
 ORUK_VERSION = "3.0"
 PROFILE_URL = "https://openreferraluk.org/"
@@ -27,12 +27,6 @@ OPENAPI_URL = "https://raw.githubusercontent.com/openreferral/uk-profile/main/op
 # install and re-loading the seed updates rows instead of duplicating them.
 NAMESPACE = uuid.UUID("3c7f0c52-5a44-4f0e-9d4e-2b1f6f1d8a11")
 
-# The South West areas a service can serve: the region codes of the core issue, less the two
-# catch-alls for contributions from elsewhere.
-AREAS: dict[str, str] = {
-    code: name for code, name in REGIONS.items() if code not in ("elsewhere-uk", "outside-uk")
-}
-ALL_AREAS = "all"
 ALL_AREAS_NAME = "All South West areas (national service)"
 CATEGORY_LINK_TYPE = "category"
 T = TypeVar("T")

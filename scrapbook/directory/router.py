@@ -11,8 +11,8 @@ from scrapbook.core.deps import SessionDep, SettingsDep
 from scrapbook.core.errors import ErrorCode, InvalidInput, errors
 from scrapbook.directory import admin, oruk, service
 from scrapbook.directory import schemas as s
-from scrapbook.directory.oruk import AREAS
 from scrapbook.moderation.auth import AdminDep
+from scrapbook.vocabulary import AREAS
 
 oruk_router = APIRouter(
     prefix="/openreferral", tags=["open referral uk"], responses=errors(400, 404, 422)

@@ -20,6 +20,7 @@ from scrapbook.directory import oruk
 from scrapbook.directory import schemas as s
 from scrapbook.directory.service import CRISIS_CATEGORY, helpline, helpline_rank
 from scrapbook.directory.transfer import ImportResult, directory_is_empty, import_document
+from scrapbook.vocabulary import ALL_AREAS
 
 SEED_FILE = Path(__file__).resolve().parent / "seed" / "directory.json"
 TAXONOMY_NAME = "Scrapbook support categories"
@@ -195,7 +196,7 @@ def seed_helplines() -> tuple[s.Helpline, ...]:
         organisations, key=lambda o: (helpline_rank(o["name"]), o["name"].casefold())
     ):
         for svc in sorted(org["services"], key=lambda x: x["name"].casefold()):
-            if CRISIS_CATEGORY in svc["categories"] and oruk.ALL_AREAS in svc["areas_served"]:
+            if CRISIS_CATEGORY in svc["categories"] and ALL_AREAS in svc["areas_served"]:
                 for p in svc["phones"]:
                     out.append(
                         helpline(

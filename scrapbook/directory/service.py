@@ -27,6 +27,7 @@ from scrapbook.models import (
     Taxonomy,
     TaxonomyTerm,
 )
+from scrapbook.vocabulary import ALL_AREAS, AREAS
 
 
 def _rel(attribute: object) -> Any:
@@ -411,14 +412,14 @@ def public_service(
     assert org is not None
     locations = [sal.location for sal in svc.service_at_locations if sal.location]
     codes = [a.region for a in svc.service_areas]
-    national = oruk.ALL_AREAS in codes
+    national = ALL_AREAS in codes
     areas = (
-        [s.Area(code=c, name=n) for c, n in oruk.AREAS.items()]
+        [s.Area(code=c, name=n) for c, n in AREAS.items()]
         if national
         else [
-            s.Area(code=a.region, name=oruk.AREAS[a.region])
+            s.Area(code=a.region, name=AREAS[a.region])
             for a in svc.service_areas
-            if a.region in oruk.AREAS
+            if a.region in AREAS
         ]
     )
     return s.ServicePublic(
@@ -478,7 +479,7 @@ def search_public(
         where.append(
             col(Service.id).in_(
                 select(ServiceArea.service_id).where(
-                    col(ServiceArea.region).in_([region, oruk.ALL_AREAS])
+                    col(ServiceArea.region).in_([region, ALL_AREAS])
                 )
             )
         )
@@ -600,7 +601,7 @@ def _helpline_order(svc: Service) -> tuple[int, str, str]:
 def crisis_helplines(session: Session) -> list[s.Helpline]:
     """National (all-areas) active crisis-support services with a number, from the directory."""
     crisis = select(TaxonomyTerm.id).where(TaxonomyTerm.code == CRISIS_CATEGORY)
-    national = select(ServiceArea.service_id).where(ServiceArea.region == oruk.ALL_AREAS)
+    national = select(ServiceArea.service_id).where(ServiceArea.region == ALL_AREAS)
     ids = list(
         session.exec(
             select(Service.id)

@@ -14,12 +14,12 @@ from sqlalchemy import ColumnElement, func
 from sqlmodel import Session, col, select
 
 from scrapbook.audit.service import Entity, erase_content
-from scrapbook.contributions.vocabulary import Status
 from scrapbook.core import clock
 from scrapbook.gallery import search
 from scrapbook.media.service import erase_files_after_commit
 from scrapbook.media.storage import Storage
 from scrapbook.models import Contribution
+from scrapbook.vocabulary import Status
 
 
 def is_public() -> ColumnElement[bool]:

@@ -7,12 +7,12 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 
 from scrapbook.contributions.limits import count_report
-from scrapbook.contributions.vocabulary import Form, Kind, OptionalRegion
 from scrapbook.core.deps import SessionDep, SettingsDep
 from scrapbook.core.errors import ErrorCode, InvalidInput, errors
 from scrapbook.core.openapi import limit as bound
 from scrapbook.gallery import service
 from scrapbook.gallery.schemas import ContributionPublic, GalleryPage, ReportIn, ReportReceived
+from scrapbook.vocabulary import Form, Kind, OptionalRegion
 
 router = APIRouter(prefix="/api/gallery", tags=["gallery"], responses=errors(400, 422))
 

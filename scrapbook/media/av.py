@@ -31,7 +31,6 @@ from av.video.frame import VideoFrame
 from av.video.stream import VideoStream
 from PIL import Image, ImageDraw
 
-from scrapbook.contributions.vocabulary import Kind
 from scrapbook.core.config import Settings
 from scrapbook.core.errors import (
     ErrorCode,
@@ -41,6 +40,7 @@ from scrapbook.core.errors import (
     UnsupportedMedia,
 )
 from scrapbook.media.images import ProcessedImage, process_image
+from scrapbook.vocabulary import Kind
 
 # What we decode, by FFmpeg's codec name (never the decoder's: AV1 decodes with libdav1d).
 AUDIO_CODECS = frozenset({"aac", "mp3", "flac", "vorbis", "opus", "alac", "amr_nb", "amr_wb"})

@@ -14,13 +14,13 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import RedirectResponse, StreamingResponse
 from sqlmodel import col, select
 
-from scrapbook.contributions.vocabulary import AssetState
 from scrapbook.core.deps import SessionDep, SettingsDep
 from scrapbook.core.errors import ErrorCode, NotFound, ScrapbookError, errors
 from scrapbook.gallery.publication import is_public
 from scrapbook.media.deps import StorageDep
 from scrapbook.models import Contribution, MediaAsset, MediaVariant
 from scrapbook.moderation.auth import optional_moderator
+from scrapbook.vocabulary import AssetState
 
 router = APIRouter(tags=["media"], responses=errors(400, 404, 416, 422))
 

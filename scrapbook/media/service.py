@@ -16,7 +16,6 @@ from typing import BinaryIO
 
 from sqlmodel import Session
 
-from scrapbook.contributions.vocabulary import AssetState, Kind
 from scrapbook.core.config import Settings
 from scrapbook.core.db import after_commit, on_rollback
 from scrapbook.core.security import new_public_id
@@ -24,6 +23,7 @@ from scrapbook.media import av
 from scrapbook.media.images import Derivative, ProcessedImage, check_image, process_image
 from scrapbook.media.storage import Storage
 from scrapbook.models import Contribution, MediaAsset, MediaVariant
+from scrapbook.vocabulary import AssetState, Kind
 
 _decode_slots: dict[int, threading.BoundedSemaphore] = {}
 _slots_lock = threading.Lock()

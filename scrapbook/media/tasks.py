@@ -25,7 +25,6 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import selectinload
 from sqlmodel import Session, col, select
 
-from scrapbook.contributions.vocabulary import AssetState, Kind, Status
 from scrapbook.core import clock
 from scrapbook.core.config import Settings
 from scrapbook.core.db import after_commit, session_scope
@@ -42,6 +41,7 @@ from scrapbook.media.service import (
 )
 from scrapbook.media.storage import Storage
 from scrapbook.models import Contribution, MediaAsset, MediaVariant
+from scrapbook.vocabulary import AssetState, Kind, Status
 
 log = logging.getLogger("scrapbook.media")
 

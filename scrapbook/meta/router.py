@@ -8,7 +8,12 @@ from fastapi import APIRouter
 from sqlalchemy import text
 
 from scrapbook import __version__
-from scrapbook.contributions.vocabulary import (
+from scrapbook.core.deps import SessionDep, SettingsDep
+from scrapbook.core.errors import errors
+from scrapbook.directory.helplines import site_helplines
+from scrapbook.gallery.service import tags_in_use
+from scrapbook.media.images import ACCEPTED_TYPES
+from scrapbook.vocabulary import (
     LICENCES,
     NOT_A_CRISIS_SERVICE,
     REGIONS,
@@ -16,11 +21,6 @@ from scrapbook.contributions.vocabulary import (
     Form,
     Kind,
 )
-from scrapbook.core.deps import SessionDep, SettingsDep
-from scrapbook.core.errors import errors
-from scrapbook.directory.helplines import site_helplines
-from scrapbook.gallery.service import tags_in_use
-from scrapbook.media.images import ACCEPTED_TYPES
 
 router = APIRouter(prefix="/api", tags=["meta"], responses=errors(400))
 

@@ -258,7 +258,7 @@ class ServiceArea(SQLModel, table=True):
     extent: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     extent_type: str | None = Field(default=None, max_length=32)
     uri: str | None = Field(default=None, max_length=500)
-    # Extension: the region code (scrapbook.contributions.vocabulary.REGIONS), or "all" for a
+    # Extension: the region code (scrapbook.vocabulary.REGIONS), or "all" for a
     # national service that serves every South West area; None for an area we cannot map.
     region: str | None = Field(default=None, max_length=48, index=True)
 

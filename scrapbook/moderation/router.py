@@ -12,7 +12,6 @@ from scrapbook.contributions import service as intake
 from scrapbook.contributions.forms import FORM_OPENAPI, parse_create, read_submission
 from scrapbook.contributions.limits import client_key, intake_slot
 from scrapbook.contributions.schemas import ReceiptIssued
-from scrapbook.contributions.vocabulary import Channel, Kind, OptionalRegion, Status
 from scrapbook.core.deps import SessionDep, SettingsDep
 from scrapbook.core.errors import ErrorCode, InvalidInput, errors
 from scrapbook.core.state import state_of
@@ -29,6 +28,7 @@ from scrapbook.moderation.schemas import (
     SignedIn,
     SignIn,
 )
+from scrapbook.vocabulary import Channel, Kind, OptionalRegion, Status
 
 sessions = APIRouter(
     prefix="/api/admin", tags=["moderation"], responses=errors(400, 401, 413, 422, 429)

@@ -7,10 +7,10 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from scrapbook.contributions.vocabulary import Form, OptionalRegion
 from scrapbook.core.openapi import limit
 from scrapbook.gallery.schemas import ContributionPublic, MediaPublic
 from scrapbook.models import AuditEvent, Contribution
+from scrapbook.vocabulary import Form, OptionalRegion
 
 
 class SignIn(BaseModel):

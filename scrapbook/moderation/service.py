@@ -9,7 +9,6 @@ from sqlalchemy.orm import aliased, selectinload
 from sqlmodel import Session, col, select
 
 from scrapbook.audit.service import Action, Entity, record
-from scrapbook.contributions.vocabulary import TIME_BASED_KINDS, Kind, Status
 from scrapbook.core import cursor as cursors
 from scrapbook.core.config import Settings
 from scrapbook.core.db import checkpoint_after_commit
@@ -27,6 +26,7 @@ from scrapbook.moderation.schemas import (
     Decision,
     QueuePage,
 )
+from scrapbook.vocabulary import TIME_BASED_KINDS, Kind, Status
 
 _LOAD = (
     selectinload(Contribution.media).selectinload(MediaAsset.variants),  # type: ignore[arg-type]

@@ -17,7 +17,6 @@ from av.sidedata.sidedata import SideData
 from av.sidedata.sidedata import Type as SideDataType
 from av.video.stream import VideoStream
 
-from scrapbook.contributions.vocabulary import Kind
 from scrapbook.core.config import Settings
 from scrapbook.core.errors import InvalidInput, ScrapbookError, TooLarge, UnsupportedMedia
 from scrapbook.media.av import (
@@ -29,6 +28,7 @@ from scrapbook.media.av import (
     probe,
     process,
 )
+from scrapbook.vocabulary import Kind
 from tests import av_samples as samples
 
 Sample = Callable[[Path], Path]

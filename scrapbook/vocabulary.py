@@ -1,4 +1,5 @@
-"""The fixed vocabularies a contribution is described with."""
+"""The fixed vocabularies, in one place for every domain: kinds, forms, statuses, channels,
+regions (and the directory's areas), licences. Types FastAPI and Pydantic validate once."""
 
 from __future__ import annotations
 
@@ -109,6 +110,22 @@ def _blank_is_none(value: object) -> object:
 # A region, or none: an empty value (a form's "Not given") means none.
 OptionalRegion = Annotated[Region | None, BeforeValidator(_blank_is_none)]
 
+# The South West areas a support service can serve: the regions less the two catch-alls for
+# contributions from elsewhere; "all" marks a service for the whole South West.
+AREAS: dict[str, str] = {
+    code: name for code, name in REGIONS.items()
+    if code not in (Region.elsewhere_uk, Region.outside_uk)
+}
+ALL_AREAS = "all"
+
+class Licence(StrEnum):
+    cc_by_4_0 = "cc-by-4.0"
+    cc_by_sa_4_0 = "cc-by-sa-4.0"
+    cc_by_nc_4_0 = "cc-by-nc-4.0"
+    cc_by_nc_nd_4_0 = "cc-by-nc-nd-4.0"
+    all_rights_reserved = "all-rights-reserved"
+
+
 LICENCES: dict[str, dict[str, str]] = {
     "cc-by-4.0": {
         "name": "Creative Commons Attribution 4.0",
@@ -141,7 +158,7 @@ LICENCES: dict[str, dict[str, str]] = {
         "url": "",
     },
 }
-DEFAULT_LICENCE = "all-rights-reserved"
+DEFAULT_LICENCE = Licence.all_rights_reserved
 
 WRITING_PROMPTS: list[str] = [
     "What does an ordinary lonely afternoon look, sound or smell like for you?",
