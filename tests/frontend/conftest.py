@@ -282,13 +282,29 @@ def sign_in(page: Any) -> None:
     page.locator("#dashboard").wait_for(state="visible")
 
 
-def send_note(base_url: str, title: str) -> str:
+def send_note(base_url: str, title: str, body: str = "Nobody rang today.", **extra: str) -> str:
     """A contribution through the real API, as the form sends it; returns the receipt code."""
     import httpx
 
-    fields = {"kind": "text", "form": "note", "title": title, "body": "Nobody rang today.",
-              "consent": "true"}
+    fields = {"kind": "text", "form": "note", "title": title, "body": body, "consent": "true",
+              **extra}
     r = httpx.post(f"{base_url}/api/contributions", data=fields,
                    files={"_": ("", b"", "application/octet-stream")})
     assert r.status_code == 202, r.text
     return str(r.json()["receipt"])
+
+
+def decide(base_url: str, title: str, action: str = "approve", reason: str | None = None) -> str:
+    """A moderator's decision on the pending contribution called `title`, through the real API;
+    returns its id."""
+    import httpx
+
+    with httpx.Client(base_url=base_url) as mod:
+        r = mod.post("/api/admin/session", json={"username": MODERATOR, "password": PASSWORD})
+        mod.headers["X-CSRF-Token"] = r.json()["csrf_token"]
+        queue = mod.get("/api/admin/queue", params={"status": "pending", "limit": 100}).json()
+        item = next(i for i in queue["items"] if i["title"] == title)
+        r = mod.post(f"/api/admin/contributions/{item['id']}/decision",
+                     json={"action": action, "version": item["version"], "public_reason": reason})
+        assert r.status_code == 200, r.text
+    return str(item["id"])

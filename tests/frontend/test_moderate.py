@@ -9,7 +9,7 @@ import uuid
 import httpx
 from playwright.sync_api import expect
 
-from tests.frontend.conftest import MODERATOR, PASSWORD, check_page, is_focused, sign_in
+from tests.frontend.conftest import MODERATOR, PASSWORD, check_page, decide, is_focused, sign_in
 from tests.frontend.conftest import send_note as send
 
 SAID_IN = """text => [...document.querySelectorAll('[aria-live], [role=status], [role=alert]')]
@@ -98,15 +98,7 @@ def test_a_stale_edit_is_refused_and_the_contribution_reloaded(page, live_server
 def test_a_visitors_report_reaches_the_reported_view(page, live_server):
     title = f"Reported note {uuid.uuid4().hex[:6]}"
     send(live_server.base_url, title)
-    with httpx.Client(base_url=live_server.base_url) as other:
-        r = other.post("/api/admin/session", json={"username": MODERATOR, "password": PASSWORD})
-        other.headers["X-CSRF-Token"] = r.json()["csrf_token"]
-        queue = other.get("/api/admin/queue", params={"status": "pending", "limit": 100}).json()
-        item = next(i for i in queue["items"] if i["title"] == title)
-        r = other.post(f"/api/admin/contributions/{item['id']}/decision",
-                       json={"action": "approve", "version": item["version"]})
-        assert r.status_code == 200, r.text
-    cid = item["id"]
+    cid = decide(live_server.base_url, title)
 
     # A visitor reports it from its page; focus stays with the thank-you, not on <body>.
     page.goto(f"/contributions/{cid}")

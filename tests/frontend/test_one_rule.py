@@ -7,17 +7,11 @@ from __future__ import annotations
 import re
 import uuid
 
-import httpx
 from playwright.sync_api import expect
 
-from tests.frontend.conftest import (
-    IMAGE_BYTES_MAX,
-    MODERATOR,
-    PASSWORD,
-    check_page,
-    overflow_at,
-    sign_in,
-)
+from tests.frontend.conftest import IMAGE_BYTES_MAX, check_page, overflow_at, sign_in
+from tests.frontend.conftest import decide as approve
+from tests.frontend.conftest import send_note as send
 
 LONG_WORD = "Lonely" + "x" * 84  # 90 characters, no spaces
 
@@ -28,25 +22,6 @@ CLICKABLE = """() => [...document.querySelectorAll('#queue-list .queue-item')].m
   const hit = document.elementFromPoint(box.left + box.width / 2, box.top + box.height / 2);
   return box.width > 0 && box.right <= window.innerWidth + 1 && !!hit && button.contains(hit);
 })"""
-
-
-def send(base_url: str, title: str, body: str = "Nobody rang today.", **extra: str) -> None:
-    fields = {"kind": "text", "form": "note", "title": title, "body": body, "consent": "true", **extra}
-    r = httpx.post(f"{base_url}/api/contributions", data=fields,
-                   files={"_": ("", b"", "application/octet-stream")})
-    assert r.status_code == 202, r.text
-
-
-def approve(base_url: str, title: str, action: str = "approve", reason: str | None = None) -> str:
-    with httpx.Client(base_url=base_url) as mod:
-        r = mod.post("/api/admin/session", json={"username": MODERATOR, "password": PASSWORD})
-        mod.headers["X-CSRF-Token"] = r.json()["csrf_token"]
-        queue = mod.get("/api/admin/queue", params={"status": "pending", "limit": 100}).json()
-        item = next(i for i in queue["items"] if i["title"] == title)
-        r = mod.post(f"/api/admin/contributions/{item['id']}/decision",
-                     json={"action": action, "version": item["version"], "public_reason": reason})
-        assert r.status_code == 200, r.text
-    return str(item["id"])
 
 
 def show(page, title: str) -> None:
@@ -83,7 +58,8 @@ def test_a_long_unbroken_title_keeps_every_queue_item_clickable(page, live_serve
 def test_the_audit_log_scrolls_within_its_own_region_on_a_phone(page, live_server):
     title = f"Audited note {uuid.uuid4().hex[:6]}"
     send(live_server.base_url, title)
-    approve(live_server.base_url, title, "reject", reason=f"Please see {LONG_WORD} and send it again.")
+    approve(live_server.base_url, title, "reject",
+            reason=f"Please see {LONG_WORD} and send it again.")
     sign_in(page)
     page.get_by_role("link", name="Audit log").click()
     page.locator("#audit-body tr").first.wait_for()
@@ -97,7 +73,8 @@ def test_the_audit_log_scrolls_within_its_own_region_on_a_phone(page, live_serve
     check_page(page, "moderate-audit")
 
 
-def test_moderators_see_licence_names_and_a_safeguarding_link_that_goes_somewhere(page, live_server):
+def test_moderators_see_licence_names_and_a_safeguarding_link_that_goes_somewhere(page,
+                                                                                  live_server):
     title = f"Licensed note {uuid.uuid4().hex[:6]}"
     send(live_server.base_url, title, body="I can't go on like this.", licence="cc-by-4.0")
     sign_in(page)
@@ -133,7 +110,8 @@ def test_the_picture_field_says_what_is_chosen_in_the_apis_units(page, context):
     page.keyboard.press("Shift+Tab")
     page.keyboard.press("Tab")
     assert page.evaluate("() => document.activeElement.id") == "files"
-    assert page.locator("#files-button").evaluate("el => getComputedStyle(el).outlineStyle") == "solid"
+    ring = page.locator("#files-button").evaluate("el => getComputedStyle(el).outlineStyle")
+    assert ring == "solid"
     with page.expect_file_chooser() as chooser:
         page.keyboard.press("Space")
     assert chooser.value.is_multiple()
@@ -150,7 +128,8 @@ def test_the_picture_field_says_what_is_chosen_in_the_apis_units(page, context):
     # Just over the limit reads as over it, in the server's own units (1 MB = 1,000,000 bytes).
     page.locator("#files").set_input_files([{"name": "big.png", "mimeType": "image/png",
                                              "buffer": b"\x89PNG" + b"0" * IMAGE_BYTES_MAX}])
-    assert "“big.png” is 2.1 MB, more than the 2 MB limit" in page.locator("#files-error").inner_text()
+    error = page.locator("#files-error").inner_text()
+    assert "“big.png” is 2.1 MB, more than the 2 MB limit" in error
     expect(picker).to_contain_text("2 pictures chosen")
 
     # A limit that is not a round number is worded as the server words it: whole MB, rounded down.
@@ -168,7 +147,8 @@ def test_the_picture_field_says_what_is_chosen_in_the_apis_units(page, context):
     assert "up to 20 MB" in hint, hint
 
 
-def test_all_rights_reserved_does_not_invite_reuse_and_visitors_read_about_this_work(page, live_server):
+def test_all_rights_reserved_does_not_invite_reuse_and_visitors_read_about_this_work(page,
+                                                                                     live_server):
     reserved = f"Reserved note {uuid.uuid4().hex[:6]}"
     shared = f"Shared note {uuid.uuid4().hex[:6]}"
     send(live_server.base_url, reserved, licence="all-rights-reserved")
