@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
 from pydantic import BaseModel, Field, field_validator
 
 from scrapbook.core.text import plain_email
+from scrapbook.directory.schemas import Helpline
 from scrapbook.vocabulary import (
     DEFAULT_LICENCE,
     Form,
@@ -52,7 +52,7 @@ class Support(BaseModel):
     """Where to turn now: Scrapbook is not a crisis service."""
 
     message: str
-    helplines: list[dict[str, Any]]
+    helplines: list[Helpline]
 
 
 class ReceiptIssued(BaseModel):

@@ -7,14 +7,12 @@ the shipped seed file, so a person in distress is never shown an empty list.
 
 from __future__ import annotations
 
-from typing import Any
-
 from sqlmodel import Session
 
+from scrapbook.directory.schemas import Helpline
 from scrapbook.directory.seed import seed_helplines
 from scrapbook.directory.service import crisis_helplines
 
 
-def site_helplines(session: Session) -> list[dict[str, Any]]:
-    lines = crisis_helplines(session) or list(seed_helplines())
-    return [line.model_dump(exclude_none=True) for line in lines]
+def site_helplines(session: Session) -> list[Helpline]:
+    return crisis_helplines(session) or list(seed_helplines())

@@ -146,6 +146,8 @@ def test_meta_helplines_come_from_the_directory(client, db, small):
             "service_id": tid("service/national"),
             "how": "Call 0800 000 000. Every day",
             "phone": "0800 000 000",
+            "text": None,
+            "url": None,
             "hours": "Every day",
         }
     ]
@@ -161,7 +163,7 @@ def test_meta_helplines_from_the_loaded_seed_and_before_it_is_loaded(client, db)
     assert before == after
     by_name = {h["name"]: h for h in after}
     assert by_name["Samaritans"]["phone"] == "116 123"
-    assert by_name["Shout 85258"]["text"] == "85258" and "phone" not in by_name["Shout 85258"]
+    assert by_name["Shout 85258"]["text"] == "85258" and by_name["Shout 85258"]["phone"] is None
     assert by_name["NHS 111"]["phone"] == "111"
 
 
