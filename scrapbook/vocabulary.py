@@ -4,7 +4,7 @@ regions (and the directory's areas), licences. Types FastAPI and Pydantic valida
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, TypedDict
 
 from pydantic import BeforeValidator
 
@@ -126,36 +126,69 @@ class Licence(StrEnum):
     all_rights_reserved = "all-rights-reserved"
 
 
-LICENCES: dict[str, dict[str, str]] = {
+class LicenceTerms(TypedDict):
+    name: str
+    explanation: str  # to the contributor choosing it ("your work")
+    url: str
+    visitor_explanation: str  # to a visitor reading a piece under it ("this work")
+    reusable: bool  # whether others may share it (every Creative Commons licence)
+
+
+LICENCES: dict[str, LicenceTerms] = {
     "cc-by-4.0": {
         "name": "Creative Commons Attribution 4.0",
         "explanation": "Anyone may share and adapt your work, even commercially, "
         "as long as they credit you.",
         "url": "https://creativecommons.org/licenses/by/4.0/",
+        "visitor_explanation": (
+        "Anyone may share and adapt this work, even commercially, as long as they credit "
+        "the author."
+        ),
+        "reusable": True,
     },
     "cc-by-sa-4.0": {
         "name": "Creative Commons Attribution-ShareAlike 4.0",
         "explanation": "Anyone may share and adapt your work if they credit you and share "
         "what they make under the same terms.",
         "url": "https://creativecommons.org/licenses/by-sa/4.0/",
+        "visitor_explanation": (
+        "Anyone may share and adapt this work if they credit the author and share what "
+        "they make under the same terms."
+        ),
+        "reusable": True,
     },
     "cc-by-nc-4.0": {
         "name": "Creative Commons Attribution-NonCommercial 4.0",
         "explanation": "Anyone may share and adapt your work for non-commercial purposes, "
         "as long as they credit you.",
         "url": "https://creativecommons.org/licenses/by-nc/4.0/",
+        "visitor_explanation": (
+        "Anyone may share and adapt this work for non-commercial purposes, as long as "
+        "they credit the author."
+        ),
+        "reusable": True,
     },
     "cc-by-nc-nd-4.0": {
         "name": "Creative Commons Attribution-NonCommercial-NoDerivatives 4.0",
         "explanation": "Anyone may share your work unchanged, for non-commercial purposes, "
         "as long as they credit you.",
         "url": "https://creativecommons.org/licenses/by-nc-nd/4.0/",
+        "visitor_explanation": (
+        "Anyone may share this work unchanged, for non-commercial purposes, as long as "
+        "they credit the author."
+        ),
+        "reusable": True,
     },
     "all-rights-reserved": {
         "name": "All rights reserved",
         "explanation": "Only Scrapbook may show your work; nobody else may copy or reuse it "
         "without asking you.",
         "url": "",
+        "visitor_explanation": (
+        "Only Scrapbook may show this work. Please do not copy or reuse it: the author "
+        "keeps every right to it."
+        ),
+        "reusable": False,
     },
 }
 DEFAULT_LICENCE = Licence.all_rights_reserved

@@ -25,6 +25,7 @@ from scrapbook.core.errors import (
     UnsupportedMedia,
 )
 from scrapbook.core.openapi import limit
+from scrapbook.core.units import limit_words
 from scrapbook.media.service import staging_dir
 from scrapbook.vocabulary import LICENCES, REGIONS, Form, Kind
 
@@ -101,7 +102,7 @@ class _StrictParser(MultiPartParser):
             self._file_bytes += end - start
             if self._file_bytes > self._caps.file:
                 raise TooLarge(
-                    f"Each {self._caps.noun} may be at most {self._caps.file / 1_000_000:g} MB.",
+                    f"Each {self._caps.noun} may be at most {limit_words(self._caps.file)}.",
                     code=ErrorCode.file_too_large, field="files",
                 )
         super().on_part_data(data, start, end)
@@ -148,7 +149,7 @@ async def _capped_stream(
             ) from None
         seen += len(chunk)
         if seen > caps.request:
-            raise TooLarge(f"The submission is larger than {caps.request // 1_000_000} MB in all.")
+            raise TooLarge(f"The submission is larger than {limit_words(caps.request)} in all.")
         elapsed = time.monotonic() - started
         if elapsed > settings.body_grace_seconds and seen / elapsed < settings.body_min_rate:
             raise RequestTimeout(
@@ -231,7 +232,7 @@ async def read_submission(request: Request, settings: Settings) -> SubmittedForm
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > settings.request_bytes_max:
         raise TooLarge(
-            f"The submission is larger than {settings.request_bytes_max // 1_000_000} MB in all."
+            f"The submission is larger than {limit_words(settings.request_bytes_max)} in all."
         )
     parser = _StrictParser(request, settings)
     try:

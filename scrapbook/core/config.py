@@ -36,7 +36,7 @@ class Settings(BaseSettings):
 
     # Images.
     images_max: int = 6
-    image_bytes_max: int = Field(default=20 * 1024 * 1024, gt=0)
+    image_bytes_max: int = Field(default=20_000_000, gt=0)  # MB = 1,000,000 bytes throughout
     image_pixels_max: int = Field(default=40_000_000, gt=0)
     display_edge: int = 2048
     thumb_edge: int = 640

@@ -39,6 +39,7 @@ from scrapbook.core.errors import (
     TooLarge,
     UnsupportedMedia,
 )
+from scrapbook.core.units import limit_words, size_words
 from scrapbook.media.images import ProcessedImage, process_image
 from scrapbook.vocabulary import Kind
 
@@ -191,7 +192,8 @@ def _inspect(path: Path, settings: Settings, expect: Kind) -> _Inspection:
     bytes_max = settings.video_bytes_max if expect is Kind.video else settings.audio_bytes_max
     if size > bytes_max:
         raise TooLarge(
-            f"{noun.capitalize()}s may be at most {_mb(bytes_max)}; this one is {_mb(size)}.",
+            f"{noun.capitalize()}s may be at most {limit_words(bytes_max)}; "
+            f"this one is {size_words(size)}.",
             code=ErrorCode.file_too_large, field="files",
         )
     sniffed = _sniff(path)
@@ -1137,11 +1139,6 @@ def _ran_past(seconds_max: float, kind: Kind) -> str:
     )
 
 
-def _mb(size: int) -> str:
-    """MB = 1,000,000 bytes; rounded up, so a size over a limit never reads as equal to it."""
-    if size >= 1_000_000:
-        return f"{math.ceil(size / 100_000) / 10:g} MB"
-    return f"{size / 1_000_000:.2g} MB"
 
 
 def _span(seconds: float) -> str:

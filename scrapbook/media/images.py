@@ -18,6 +18,7 @@ from blurhash_rs import blurhash_encode
 from PIL import Image, ImageCms, ImageFile
 
 from scrapbook.core.errors import ErrorCode, InvalidInput, TooLarge, UnsupportedMedia
+from scrapbook.core.units import limit_words, size_words
 
 pillow_heif.register_heif_opener()
 ImageFile.LOAD_TRUNCATED_IMAGES = False
@@ -58,7 +59,7 @@ def _opened(data: bytes | BinaryIO, max_bytes: int, max_pixels: int,
         raise InvalidInput(f"{label} is empty.", code=ErrorCode.empty_file, field="files")
     if size > max_bytes:
         raise TooLarge(
-            f"{label} is {size // 1_000_000} MB; the limit is {max_bytes // 1_000_000} MB.",
+            f"{label} is {size_words(size)}; the limit is {limit_words(max_bytes)}.",
             code=ErrorCode.file_too_large, field="files",
         )
     with warnings.catch_warnings():

@@ -19,7 +19,9 @@ class Named(BaseModel):
 
 
 class LicenceOut(Named):
-    explanation: str
+    explanation: str  # to the contributor choosing it
+    visitor_explanation: str  # to a visitor reading a piece under it
+    reusable: bool  # whether it lets others share the work (every CC licence does)
     url: str
 
 

@@ -32,6 +32,7 @@ from scrapbook.core.errors import (
     TooLarge,
 )
 from scrapbook.core.security import is_public_id, new_public_id
+from scrapbook.core.units import limit_words
 from scrapbook.media.storage import FIXED_TIME  # files say nothing of when bytes arrived
 from scrapbook.models import Upload
 
@@ -108,7 +109,7 @@ def find_live(session: Session, upload_id: str) -> Upload:
 def create(session: Session, settings: Settings, length: int) -> Upload:
     """A new upload of `length` bytes; its file appears with the first bytes."""
     if length > max_bytes(settings):
-        raise TooLarge(f"Uploads may be at most {max_bytes(settings) // 1_000_000} MB.")
+        raise TooLarge(f"Uploads may be at most {limit_words(max_bytes(settings))}.")
     upload = Upload(
         id=new_public_id(),
         length=length,

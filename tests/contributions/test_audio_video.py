@@ -139,7 +139,7 @@ def test_limits_are_settings_and_named_in_the_refusal(client, app, settings, tmp
     settings.audio_bytes_max = 1_000
     r = send(client, samples.wav_pcm(tmp_path), "audio")
     assert r.status_code == 413, r.text
-    assert "MB" in r.json()["detail"]
+    assert "at most 1 kB" in r.json()["detail"]
     nothing_stored(app, settings)
 
 
@@ -291,7 +291,7 @@ def test_each_kind_is_capped_while_its_file_streams(client, app, settings, tmp_p
     r = send(client, wav, "audio")
     assert r.status_code == 413, r.text
     # Refused by the streaming cap (the parser), not after the whole body was read.
-    assert r.json()["detail"] == "Each sound file may be at most 0.02 MB."
+    assert r.json()["detail"] == "Each sound file may be at most 20 kB."
     nothing_stored(app, settings)
 
 

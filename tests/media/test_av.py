@@ -324,9 +324,9 @@ def test_truncated_files_are_refused_or_fail(
 def test_bytes_over_the_limit_are_413(tmp_path: Path) -> None:
     error = refused(samples.wav_pcm(tmp_path), limits(audio_bytes_max=100_000), Kind.audio)
     assert isinstance(error, TooLarge) and error.status_code == 413
-    assert error.detail == "Sound files may be at most 0.1 MB; this one is 0.18 MB."
+    assert error.detail == "Sound files may be at most 100 kB; this one is 177 kB."
     error = refused(samples.mp4_phone(tmp_path), limits(video_bytes_max=10_000), Kind.video)
-    assert isinstance(error, TooLarge) and "Videos may be at most 0.01 MB" in error.detail
+    assert isinstance(error, TooLarge) and "Videos may be at most 10 kB" in error.detail
 
 
 def test_duration_over_the_limit_is_422(tmp_path: Path) -> None:

@@ -28,7 +28,7 @@ def test_meta_lists_vocabularies_limits_prompts_and_helplines(client, moderator)
     }
     assert all(lic["explanation"] for lic in licences.values())
     assert meta["tags"] == ["tide"]  # only tags of approved work
-    assert meta["accepted"]["image"]["max_bytes"] == 20 * 1024 * 1024
+    assert meta["accepted"]["image"]["max_bytes"] == 20_000_000
     assert "image/heic" in meta["accepted"]["image"]["types"]
     assert meta["limits"]["body"] == 20_000
     assert meta["prompts"]
@@ -65,3 +65,12 @@ def test_unknown_api_and_openreferral_paths_are_json_404s(client):
         assert r.status_code == 404 and r.headers["content-type"] == "application/json", url
         assert set(r.json()) == {"error", "detail"}
     assert client.get("/no-such-page").headers["content-type"].startswith("text/html")
+
+
+def test_licences_speak_to_contributors_and_to_visitors_and_say_which_allow_reuse(client):
+    licences = {item["code"]: item for item in client.get("/api/meta").json()["licences"]}
+    assert "your work" in licences["cc-by-4.0"]["explanation"]
+    for item in licences.values():
+        assert "your" not in item["visitor_explanation"].lower()
+        assert item["reusable"] == item["code"].startswith("cc-")
+    assert "do not copy" in licences["all-rights-reserved"]["visitor_explanation"]

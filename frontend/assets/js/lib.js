@@ -77,20 +77,10 @@ export function licenceOf(meta, code) {
 
 // The API explains each licence to the contributor choosing it ("your work"); a visitor reads
 // about "this work" and "the author". Only the Creative Commons licences let others reuse a piece.
-const VISITOR_TERMS = {
-  "cc-by-4.0": "Anyone may share and adapt this work, even commercially, as long as they credit the author.",
-  "cc-by-sa-4.0": "Anyone may share and adapt this work if they credit the author and share what they make " +
-    "under the same terms.",
-  "cc-by-nc-4.0": "Anyone may share and adapt this work for non-commercial purposes, as long as they credit the author.",
-  "cc-by-nc-nd-4.0": "Anyone may share this work unchanged, for non-commercial purposes, as long as they credit the author.",
-  "all-rights-reserved": "Only Scrapbook may show this work. Please do not copy or reuse it: the author keeps every right to it.",
-};
-
 /** A licence as a visitor reads it: its name, what it lets them do, and whether it invites reuse. */
 export function licenceForVisitors(meta, code) {
   const licence = licenceOf(meta, code);
-  return { ...licence, reusable: /^cc-/.test(licence.code),
-    explanation: licence.visitor_explanation || VISITOR_TERMS[licence.code] || "" };
+  return { ...licence, reusable: Boolean(licence.reusable), explanation: licence.visitor_explanation || "" };
 }
 
 /** A piece's title, or "Untitled poem" (and so on) when it has none. */
