@@ -133,7 +133,8 @@ def moderator_add(
         password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
     try:
         with _transaction() as session:
-            moderator = add_moderator(session, username, password, role)
+            moderator = add_moderator(session, username, password, role,
+                                      password_min=get_settings().password_min)
             label = f"{moderator.role} '{moderator.username}'"
     except ScrapbookError as exc:
         typer.echo(f"Error: {exc.detail}", err=True)

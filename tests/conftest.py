@@ -97,7 +97,8 @@ def db(app: Any) -> Iterator[Any]:
 def make_moderator(app: Any, username: str = "mod", role: str = "moderator") -> None:
     engine = make_engine(app.state.settings.database_url)
     with contextmanager(transaction)(engine) as session:
-        add_moderator(session, username, PASSWORD, role)
+        add_moderator(session, username, PASSWORD, role,
+                      password_min=app.state.settings.password_min)
     engine.dispose()
 
 

@@ -52,6 +52,10 @@ def test_migrate_and_manage_moderators(env):
     assert "robin" in added.stdout
     short = scrapbook(env, "moderator", "add", "sam", "--password-stdin", stdin="short\n")
     assert short.returncode == 1 and "at least" in short.stderr
+    stricter = {**env, "SCRAPBOOK_PASSWORD_MIN": "30"}  # the minimum is a setting
+    refused = scrapbook(stricter, "moderator", "add", "sam", "--password-stdin",
+                        stdin="a sufficiently long password\n")
+    assert refused.returncode == 1 and "at least 30 characters" in refused.stderr
     again = scrapbook(
         env, "moderator", "add", "robin", "--password-stdin", stdin="another long password\n"
     )

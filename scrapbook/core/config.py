@@ -115,6 +115,7 @@ class Settings(BaseSettings):
 
     # Moderator sessions.
     session_hours: int = 12
+    password_min: int = Field(default=12, ge=8)  # a moderator's password, in characters
 
     # Gallery paging.
     page_default: int = 24

@@ -36,14 +36,15 @@ from scrapbook.core.security import (
 from scrapbook.models import Moderator, ModeratorSession
 
 ROLES = ("moderator", "admin")
-PASSWORD_MIN = 12
 
 
 def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-def add_moderator(session: Session, username: str, password: str, role: str) -> Moderator:
+def add_moderator(
+    session: Session, username: str, password: str, role: str, *, password_min: int
+) -> Moderator:
     username = username.strip().lower()
     if (
         not username
@@ -53,8 +54,9 @@ def add_moderator(session: Session, username: str, password: str, role: str) -> 
         raise InvalidInput("A username is 1 to 64 letters, digits, dots, dashes or underscores.")
     if role not in ROLES:
         raise InvalidInput(f"The role must be one of: {', '.join(ROLES)}.")
-    if len(password) < PASSWORD_MIN:
-        raise InvalidInput(f"The password must be at least {PASSWORD_MIN} characters.")
+    if len(password) < password_min:
+        raise InvalidInput(f"The password must be at least {password_min} characters.",
+                           field="password")
     if session.exec(select(Moderator).where(Moderator.username == username)).first():
         raise Conflict(f"There is already a moderator called '{username}'.")
     moderator = Moderator(

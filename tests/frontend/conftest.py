@@ -93,7 +93,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
         load_seed(database_url)
     engine = make_engine(database_url)
     with contextmanager(transaction)(engine) as session:
-        add_moderator(session, MODERATOR, PASSWORD, "moderator")
+        add_moderator(session, MODERATOR, PASSWORD, "moderator", password_min=12)
     engine.dispose()
 
     port = _free_port()
