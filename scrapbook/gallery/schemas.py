@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any, Self
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, computed_field, field_validator
 
 from scrapbook.core.openapi import limit
-from scrapbook.models import Contribution, MediaAsset
+from scrapbook.models import Contribution
 
 
 def media_url(key: str, base: str = "") -> str:
@@ -15,7 +16,16 @@ def media_url(key: str, base: str = "") -> str:
     return f"{base.rstrip('/')}/media/{key}"
 
 
+def _media_base(info: ValidationInfo) -> str:
+    context = info.context if isinstance(info.context, dict) else {}
+    return str(context.get("media_base", ""))
+
+
 class MediaPublic(BaseModel):
+    """Read from a MediaAsset row (from_attributes); `media_base` comes in the context."""
+
+    model_config = ConfigDict(from_attributes=True)
+
     id: str
     type: str = Field(description="image, audio or video")
     alt_text: str | None
@@ -28,21 +38,24 @@ class MediaPublic(BaseModel):
         "or video (MP4): the playable file."
     )
 
+    @field_validator("duration")
     @classmethod
-    def of(cls, asset: MediaAsset, media_base: str = "") -> MediaPublic:
-        return cls(
-            id=asset.id,
-            type=asset.type,
-            alt_text=asset.alt_text,
-            width=asset.width,
-            height=asset.height,
-            duration=round(asset.duration, 3) if asset.duration is not None else None,
-            blurhash=asset.blurhash,
-            variants={v.name: media_url(v.key, media_base) for v in asset.variants},
-        )
+    def _milliseconds(cls, value: float | None) -> float | None:
+        return round(value, 3) if value is not None else None
+
+    @field_validator("variants", mode="before")
+    @classmethod
+    def _urls(cls, value: Any, info: ValidationInfo) -> Any:
+        if isinstance(value, dict):
+            return value
+        return {v.name: media_url(v.key, _media_base(info)) for v in value}
 
 
 class ContributionPublic(BaseModel):
+    """Read from a Contribution row (from_attributes): the public rung of the ladder."""
+
+    model_config = ConfigDict(from_attributes=True)
+
     id: str
     kind: str
     form: str
@@ -56,26 +69,16 @@ class ContributionPublic(BaseModel):
     licence: str
     published_on: dt.date | None
     media: list[MediaPublic]
-    report_url: str
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def report_url(self) -> str:
+        return f"/api/gallery/{self.id}/report"
 
     @classmethod
-    def of(cls, c: Contribution, media_base: str = "") -> ContributionPublic:
-        return cls(
-            id=c.id,
-            kind=c.kind,
-            form=c.form,
-            title=c.title,
-            body=c.body,
-            display_name=c.display_name,
-            region=c.region,
-            tags=c.tags,
-            content_warning=c.content_warning,
-            transcript=c.transcript,
-            licence=c.licence,
-            published_on=c.published_on,
-            media=[MediaPublic.of(m, media_base) for m in c.media],
-            report_url=f"/api/gallery/{c.id}/report",
-        )
+    def of(cls, c: Contribution, media_base: str = "") -> Self:
+        """This rung read from the row; media URLs on the public media origin when given."""
+        return cls.model_validate(c, context={"media_base": media_base})
 
 
 class GalleryPage(BaseModel):

@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from scrapbook.core.openapi import limit
-from scrapbook.gallery.schemas import ContributionPublic, MediaPublic
+from scrapbook.gallery.schemas import ContributionPublic
 from scrapbook.models import AuditEvent, Contribution
 from scrapbook.vocabulary import Form, OptionalRegion
 
@@ -39,24 +39,12 @@ class ContributionModeratorView(ContributionPublic):
     contact_email: str | None
     at_risk: bool
     version: int
-    reports: int = Field(description="Visitor reports about this contribution.")
+    reports: int = Field(default=0, description="Visitor reports about this contribution.")
 
     @classmethod
     def for_moderator(cls, c: Contribution, reports: int = 0) -> ContributionModeratorView:
-        return cls(
-            **ContributionPublic.of(c).model_dump(exclude={"media"}),
-            media=[MediaPublic.of(m) for m in c.media],
-            status=c.status,
-            failure_reason=c.failure_reason,
-            channel=c.channel,
-            received_on=c.received_on,
-            public_reason=c.public_reason,
-            moderator_note=c.moderator_note,
-            contact_email=c.contact_email,
-            at_risk=c.at_risk,
-            version=c.version,
-            reports=reports,
-        )
+        # Media on the app's own origin (media_base ""): pending media need the cookie.
+        return cls.of(c).model_copy(update={"reports": reports})
 
 
 class QueuePage(BaseModel):
