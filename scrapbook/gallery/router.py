@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 
 from scrapbook.contributions.limits import count_report
 from scrapbook.core.deps import SessionDep, SettingsDep
-from scrapbook.core.errors import ErrorCode, InvalidInput, errors
-from scrapbook.core.openapi import limit as bound
+from scrapbook.core.errors import errors
+from scrapbook.core.paging import page_limit
 from scrapbook.gallery import service
 from scrapbook.gallery.schemas import ContributionPublic, GalleryPage, ReportIn, ReportReceived
 from scrapbook.vocabulary import Form, Kind, OptionalRegion
@@ -20,19 +20,16 @@ router = APIRouter(prefix="/api/gallery", tags=["gallery"], responses=errors(400
 @router.get("", response_model=GalleryPage)
 def gallery(
     session: SessionDep,
+    limit: Annotated[int, Depends(page_limit())],
     settings: SettingsDep,
     kind: Kind | None = None,
     form: Form | None = None,
     region: OptionalRegion = None,
     tag: Annotated[str | None, Query(max_length=80)] = None,
     q: Annotated[str | None, Query(max_length=200)] = None,
-    limit: Annotated[int | None, Query(ge=1, json_schema_extra=bound("page_max"))] = None,
     cursor: Annotated[str | None, Query(max_length=500)] = None,
 ) -> GalleryPage:
     """Approved contributions, newest first; filter by kind, form, region, tag; search with q."""
-    if limit is not None and limit > settings.page_max:
-        raise InvalidInput(f"limit may be at most {settings.page_max}.",
-            code=ErrorCode.limit_too_large, field="limit")
     return service.list_gallery(
         session,
         kind=kind,
@@ -40,7 +37,7 @@ def gallery(
         region=region,
         tag=tag,
         q=q,
-        limit=limit or settings.page_default,
+        limit=limit,
         cursor=cursor,
         media_base=settings.media_base_url,
     )

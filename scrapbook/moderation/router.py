@@ -14,6 +14,7 @@ from scrapbook.contributions.limits import client_key, intake_slot
 from scrapbook.contributions.schemas import ReceiptIssued
 from scrapbook.core.deps import SessionDep, SettingsDep
 from scrapbook.core.errors import ErrorCode, InvalidInput, errors
+from scrapbook.core.paging import page_limit
 from scrapbook.core.state import state_of
 from scrapbook.media.deps import JobsDep, StorageDep
 from scrapbook.models import Contribution
@@ -44,7 +45,6 @@ def _contribution(contribution_id: str, session: SessionDep) -> Contribution:
 
 
 ContributionDep = Annotated[Contribution, Depends(_contribution)]
-Limit = Annotated[int, Query(ge=1, le=100)]
 
 
 @sessions.post("/session", response_model=SignedIn)
@@ -94,10 +94,10 @@ def sign_out(request: Request, session: SessionDep) -> Response:
 @router.get("/queue", response_model=QueuePage)
 def moderation_queue(
     session: SessionDep,
+    limit: Annotated[int, Depends(page_limit(25))],
     status: Status = Status.pending,
     kind: Kind | None = None,
     region: OptionalRegion = None,
-    limit: Limit = 25,
     cursor: Annotated[str | None, Query(max_length=500)] = None,
     reported: bool = False,
 ) -> QueuePage:
@@ -200,9 +200,9 @@ def correct(
 @router.get("/audit", response_model=AuditPage)
 def audit_log(
     session: SessionDep,
+    limit: Annotated[int, Depends(page_limit(50))],
     contribution_id: Annotated[str | None, Query(pattern=r"^[A-Za-z0-9_-]{16}$")] = None,
     action: Annotated[str | None, Query(pattern=r"^[a-z_]{1,32}$")] = None,
-    limit: Limit = 50,
     cursor: Annotated[str | None, Query(max_length=500)] = None,
 ) -> AuditPage:
     """The append-only log of every action, newest first (`action=reported`: visitor reports)."""

@@ -447,3 +447,14 @@ def test_reason_and_note_limits(client, moderator):
     )
     assert r.status_code == 422 and r.json()["error"] == "too_long"
     assert moderator.get(f"/api/admin/contributions/{cid}").json()["status"] == "pending"
+
+
+def test_page_sizes_follow_the_one_setting(app, moderator, client):
+    # The queue, the audit log and the gallery share one rule: 1 to page_max (a setting).
+    for url in ("/api/admin/queue", "/api/admin/audit"):
+        r = moderator.get(url, params={"limit": app.state.settings.page_max + 1})
+        assert r.status_code == 422 and r.json()["error"] == "limit_too_large", url
+        assert r.json()["field"] == "limit"
+        assert moderator.get(url, params={"limit": app.state.settings.page_max}).status_code == 200
+    r = client.get("/api/gallery", params={"limit": app.state.settings.page_max + 1})
+    assert r.json()["error"] == "limit_too_large"
