@@ -57,7 +57,7 @@ def test_sound_and_video_appear_only_once_the_api_lists_them(page, context):
             data = response.json()
             data["kinds"] = [k for k in data["kinds"] if k in ("text", "image")] + kinds
             data["accepted"]["audio"] = {"max_bytes": 50_000_000, "max_seconds": 120}
-            data["accepted"].pop("video", None)  # the page's own defaults fill in
+            data["accepted"].pop("video", None)  # the page has no defaults of its own
             route.fulfill(response=response, json=data)
         return handle
 
@@ -84,7 +84,8 @@ def test_sound_and_video_appear_only_once_the_api_lists_them(page, context):
     assert "cannot hear" in page.locator("#transcript-hint").inner_text()
     page.get_by_role("radio", name=re.compile(r"^Video")).check()
     hint = page.locator("#files-hint").inner_text()
-    assert "500 MB" in hint and "10 minutes" in hint  # no limits given: the page's defaults
+    # No limits given: the page states none (it copies no server defaults); the server checks.
+    assert "MB" not in hint and "minutes" not in hint and hint.startswith("One file (")
     assert "what is said and shown" in page.locator("#transcript-label").inner_text()
     page.get_by_role("radio", name=re.compile(r"^Writing")).check()
     assert page.locator("#transcript-field").is_hidden()
@@ -241,3 +242,21 @@ def test_a_refusal_from_the_server_is_shown_beside_the_field_it_names(page):
     assert "email address" in error.inner_text()
     assert page.locator("#contact_email").get_attribute("aria-invalid") == "true"
     assert submissions(page) == ["POST /api/contributions"]
+
+
+def test_the_form_checks_the_limits_the_api_gives_and_no_others(page, context):
+    def meta_with_short_titles(route):
+        response = route.fetch()
+        data = response.json()
+        data["limits"]["title"] = 5
+        route.fulfill(response=response, json=data)
+
+    context.route("**/api/meta", meta_with_short_titles)
+    page.goto("/contribute")
+    page.wait_for_load_state("networkidle")
+    page.get_by_label("Your writing").fill("Quiet rooms.")
+    page.locator("#title").fill("Kettles")
+    page.get_by_role("button", name="Send it to the moderators").click()
+    assert "at most 5 characters" in page.locator("#title-error").inner_text()
+    assert submissions(page) == []
+

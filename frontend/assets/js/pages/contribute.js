@@ -37,15 +37,9 @@ const KINDS = {
 // Sound and video are recognised from their bytes on the server; this only catches a wrong pick.
 const TIME_EXTENSIONS = { audio: ["mp3", "m4a", "aac", "wav", "flac", "ogg", "oga", "opus", "webm", "weba"],
   video: ["mp4", "m4v", "mov", "webm", "3gp", "3g2"] };
-const DEFAULT_TIME_ACCEPT = { audio: { max_bytes: 100_000_000, max_seconds: 900, max_files: 1 },
-  video: { max_bytes: 500_000_000, max_seconds: 600, max_files: 1 } };
-const DEFAULT_ACCEPT = { types: ["image/jpeg", "image/png", "image/webp", "image/gif", "image/heic"],
-  max_bytes: 20_000_000, max_files: 6 };
 const EXTENSION_TYPES = { heic: "image/heic", heif: "image/heic", jpg: "image/jpeg", jpeg: "image/jpeg",
   png: "image/png", webp: "image/webp", gif: "image/gif" };
 const TYPE_NAMES = { "image/jpeg": "JPEG", "image/png": "PNG", "image/webp": "WebP", "image/gif": "GIF", "image/heic": "HEIC" };
-const DEFAULT_LIMITS = { title: 200, body: 20000, display_name: 80, content_warning: 200, alt_text: 1000, tags: 10, tag: 40,
-  transcript: 20000 };
 
 const form = document.getElementById("contribute-form");
 const formArea = document.getElementById("form-area");
@@ -60,7 +54,9 @@ const recStatus = document.getElementById("rec-status");
 const recTimer = document.getElementById("rec-timer");
 
 let meta = null;
-let limits = DEFAULT_LIMITS;
+// Limits and accepted files come from /api/meta only (the page copies no server defaults); if it
+// cannot be read, the page checks nothing it does not know and the server checks everything.
+let limits = {};
 // What is chosen for each kind, so switching back and forth loses nothing:
 // { key, file, type, preview (object URL), alt (textarea), altValue, seconds, recorded, uploadId }
 const chosenBy = { image: [], audio: [], video: [] };
@@ -75,8 +71,8 @@ const chosenList = () => chosenBy[kind()] || [];
 function accepted() {
   const k = kind();
   const given = meta && meta.accepted && meta.accepted[k];
-  if (timed(k)) return { ...DEFAULT_TIME_ACCEPT[k], ...(given || {}), max_files: 1 };
-  return given || DEFAULT_ACCEPT;
+  if (timed(k)) return { ...(given || {}), max_files: 1 };
+  return given || { types: null, max_files: Infinity };
 }
 
 /** 900 -> "15 minutes"; 90 -> "1 minute 30 seconds". */
@@ -141,11 +137,12 @@ function describeTimed() {
   const info = KINDS[k];
   document.getElementById("files-label").textContent = info.fileLabel;
   document.getElementById("files-hint").textContent =
-    `One file (${info.formats}), up to ${limitWords(acc.max_bytes)} and ${lengthWords(acc.max_seconds)} long. ` +
+    `One file (${info.formats})${acc.max_bytes ? `, up to ${limitWords(acc.max_bytes)}` : ""}` +
+    `${acc.max_seconds ? ` and ${lengthWords(acc.max_seconds)} long` : ""}. ` +
     "We remove hidden details, such as where and when it was recorded, before anyone hears it.";
   fileInput.multiple = false;
   fileInput.accept = [`${k}/*`, ...(acc.types || []), ...TIME_EXTENSIONS[k].map((e) => `.${e}`)].join(",");
-  const canRecord = Boolean(recordingType(k));
+  const canRecord = Boolean(recordingType(k)) && Boolean(acc.max_seconds);  // a recording needs its limit
   document.getElementById("recorder").hidden = !canRecord;
   if (canRecord) {
     document.getElementById("recorder-title").textContent = info.recordTitle;
@@ -162,14 +159,16 @@ function describeAccepted() {
   document.getElementById("recorder").hidden = true;
   fileInput.multiple = true;
   const acc = accepted();
-  const names = acc.types.map((t) => TYPE_NAMES[t] || t.split("/").pop().toUpperCase());
+  const types = acc.types || [];
+  const names = types.map((t) => TYPE_NAMES[t] || t.split("/").pop().toUpperCase());
   const noun = KINDS[kind()].noun || "file";
+  const count = Number.isFinite(acc.max_files) ? `up to ${acc.max_files} ${noun}${acc.max_files === 1 ? "" : "s"}` : `your ${noun}s`;
   document.getElementById("files-label").textContent = `Your ${noun}s`;
   document.getElementById("files-hint").textContent =
-    `Choose up to ${acc.max_files} ${noun}${acc.max_files === 1 ? "" : "s"} (${names.join(", ")}), ` +
-    `${acc.max_files === 1 ? "" : "each "}up to ${limitWords(acc.max_bytes)}. ` +
+    `Choose ${count}${names.length ? ` (${names.join(", ")})` : ""}` +
+    `${acc.max_bytes ? `, ${acc.max_files === 1 ? "" : "each "}up to ${limitWords(acc.max_bytes)}` : ""}. ` +
     "We remove hidden details, such as where a photo was taken, before anyone sees it.";
-  fileInput.accept = [...acc.types, ...(acc.types.includes("image/heic") ? [".heic", ".heif"] : [])].join(",");
+  fileInput.accept = types.length ? [...types, ...(types.includes("image/heic") ? [".heic", ".heif"] : [])].join(",") : "image/*";
 }
 
 function applyKind() {
@@ -253,7 +252,7 @@ function addFiles(files) {
   const problems = [];
   for (const file of files) {
     const type = typeOf(file);
-    if (!acc.types.includes(type)) {
+    if (acc.types && !acc.types.includes(type)) {
       problems.push(`“${file.name}” is not a kind of file we can take. Please choose a ${acc.types.map((t) => TYPE_NAMES[t] || t).join(", ")} file.`);
     } else if (file.size > acc.max_bytes) {
       problems.push(`“${file.name}” is ${sizeWords(file.size)}, more than the ${limitWords(acc.max_bytes)} limit. Try a smaller copy.`);
@@ -771,7 +770,7 @@ form.addEventListener("submit", submit);
 getMeta()
   .then((m) => {
     meta = m;
-    limits = { ...DEFAULT_LIMITS, ...(m.limits || {}) };
+    limits = m.limits || {};
     setUpKinds();
     setUpRegions();
     setUpLicences();
