@@ -5,16 +5,18 @@ from __future__ import annotations
 import asyncio
 import tempfile
 import time
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, TypeVar
 
 from fastapi import Request
+from fastapi.concurrency import run_in_threadpool
 from pydantic import ValidationError
 from starlette.datastructures import UploadFile
 from starlette.formparsers import MultiPartException, MultiPartParser
 
+from scrapbook.contributions.limits import intake_slot, receiving_slot
 from scrapbook.contributions.schemas import ContributionCreate
 from scrapbook.core.config import Settings
 from scrapbook.core.errors import (
@@ -28,6 +30,8 @@ from scrapbook.core.openapi import limit
 from scrapbook.core.units import limit_words
 from scrapbook.media.service import staging_dir
 from scrapbook.vocabulary import LICENCES, REGIONS, Form, Kind
+
+T = TypeVar("T")
 
 _TEXT_PART_MAX = 256 * 1024
 _KINDS = frozenset(k.value for k in Kind)  # one text field; the body limit is far below this
@@ -278,3 +282,23 @@ def parse_create(form: SubmittedForm, settings: Settings) -> ContributionCreate:
         raise InvalidInput(
             f"{field}: {err['msg']}", code=ErrorCode.invalid_input, field=field
         ) from exc
+
+
+async def take_submission(
+    request: Request,
+    settings: Settings,
+    accept: Callable[[ContributionCreate, SubmittedForm], T],
+) -> T:
+    """Every multipart submission, the web form's and a moderator's alike: a receiving place
+    for this client while the body arrives, then the form parsed, then `accept` run in a
+    worker thread holding one of the intake slots (taken only once the body is in). The
+    staged files are removed whatever happens."""
+    async with receiving_slot(request):
+        form = await read_submission(request, settings)
+    try:
+        data = parse_create(form, settings)
+        async with intake_slot(request):
+            return await run_in_threadpool(accept, data, form)
+    finally:
+        await form.close()
+

@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
-from fastapi.concurrency import run_in_threadpool
 
 from scrapbook.contributions import service
-from scrapbook.contributions.forms import FORM_OPENAPI, parse_create, read_submission
+from scrapbook.contributions.forms import FORM_OPENAPI, SubmittedForm, take_submission
 from scrapbook.contributions.limits import (
     count_receipt,
-    intake_slot,
-    receiving_slot,
     submission_allowance,
 )
-from scrapbook.contributions.schemas import ReceiptIssued, ReceiptStatus
+from scrapbook.contributions.schemas import ContributionCreate, ReceiptIssued, ReceiptStatus
 from scrapbook.core.deps import SessionDep, SettingsDep
 from scrapbook.core.errors import errors
 from scrapbook.media.deps import JobsDep, StorageDep
@@ -41,19 +38,12 @@ async def _submit(
     request: Request, session: SessionDep, settings: SettingsDep, storage: StorageDep,
     jobs: JobsDep,
 ) -> ReceiptIssued:
-    async with receiving_slot(request):
-        form = await read_submission(request, settings)
-    try:
-        data = parse_create(form, settings)
-        async with intake_slot(request):
-            if data.website:
-                return await run_in_threadpool(service.decoy_receipt, session, data)
-            files = form.file_objects()
-            return await run_in_threadpool(
-                lambda: service.submit(session, storage, settings, data, files, jobs=jobs)
-            )
-    finally:
-        await form.close()
+    def accept(data: ContributionCreate, form: SubmittedForm) -> ReceiptIssued:
+        if data.website:  # the honeypot: a bot gets a receipt for nothing
+            return service.decoy_receipt(session, data)
+        return service.submit(session, storage, settings, data, form.file_objects(), jobs=jobs)
+
+    return await take_submission(request, settings, accept)
 
 
 @router.get("/receipts/{code}", response_model=ReceiptStatus, responses=errors(404))

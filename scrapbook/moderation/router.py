@@ -9,9 +9,9 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
 from scrapbook.contributions import service as intake
-from scrapbook.contributions.forms import FORM_OPENAPI, parse_create, read_submission
-from scrapbook.contributions.limits import client_key, intake_slot
-from scrapbook.contributions.schemas import ReceiptIssued
+from scrapbook.contributions.forms import FORM_OPENAPI, SubmittedForm, take_submission
+from scrapbook.contributions.limits import client_key
+from scrapbook.contributions.schemas import ContributionCreate, ReceiptIssued
 from scrapbook.core.deps import SessionDep, SettingsDep
 from scrapbook.core.errors import ErrorCode, InvalidInput, errors
 from scrapbook.core.paging import page_limit
@@ -129,31 +129,16 @@ async def enter_contribution(
     jobs: JobsDep,
 ) -> ReceiptIssued:
     """Enter a contribution that arrived by post, email or social media (same form + channel)."""
-    async with intake_slot(request):
-        form = await read_submission(request, settings)
-        try:
-            data = parse_create(form, settings)
-            raw_channel = form.one("channel") or ""
-            if raw_channel not in (Channel.email, Channel.post, Channel.social):
-                raise InvalidInput(
-                    "channel must be one of: email, post, social.",
-                    code=ErrorCode.invalid_channel, field="channel"
-                )
-            files = form.file_objects()
-            return await run_in_threadpool(
-                lambda: intake.submit(
-                    session,
-                    storage,
-                    settings,
-                    data,
-                    files,
-                    jobs=jobs,
-                    channel=Channel(raw_channel),
-                    entered_by=moderator,
-                )
-            )
-        finally:
-            await form.close()
+
+    def accept(data: ContributionCreate, form: SubmittedForm) -> ReceiptIssued:
+        raw_channel = form.one("channel") or ""
+        if raw_channel not in (Channel.email, Channel.post, Channel.social):
+            raise InvalidInput("channel must be one of: email, post, social.",
+                               code=ErrorCode.invalid_channel, field="channel")
+        return intake.submit(session, storage, settings, data, form.file_objects(), jobs=jobs,
+                             channel=Channel(raw_channel), entered_by=moderator)
+
+    return await take_submission(request, settings, accept)
 
 
 @router.get(
