@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 AXE := tests/frontend/node_modules/axe-core/axe.min.js
 CHROMIUM := $(shell command -v chromium 2>/dev/null)
 
-.PHONY: run test test-browser browser-deps test-postgres lint bench fuzz api-check install migrate clean
+.PHONY: run test test-browser browser-deps test-postgres lint bench fuzz api-check install migrate clean deploy-check
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -59,6 +59,16 @@ fuzz: $(STAMP)
 SCHEMATHESIS_EXAMPLES ?= 200
 api-check: $(STAMP)
 	SCHEMATHESIS_EXAMPLES=$(SCHEMATHESIS_EXAMPLES) $(BIN)/python -m pytest -q tests/api
+
+# The scale-out deployment (docker-compose.yml, deploy/nginx.conf), checked without a Docker
+# engine: Compose's own validation with throwaway values for the required secrets, and
+# nginx's configuration test. Needs docker-compose and nginx (Debian packages).
+DEPLOY_CHECK_ENV := SCRAPBOOK_SECRET_KEY=check-only-not-a-secret-check-only \
+  POSTGRES_PASSWORD=check-only MINIO_ROOT_USER=check-only MINIO_ROOT_PASSWORD=check-only
+deploy-check:
+	env $(DEPLOY_CHECK_ENV) docker-compose -f docker-compose.yml config -q
+	nginx -t -q -e stderr -g 'pid /tmp/scrapbook-deploy-check.pid;' -c $(CURDIR)/deploy/nginx.conf
+	@echo "deploy-check: docker-compose.yml and deploy/nginx.conf are valid."
 
 clean:
 	rm -rf $(VENV) var .pytest_cache
