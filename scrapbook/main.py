@@ -6,12 +6,10 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from pathlib import Path
 from urllib.parse import urlsplit
 
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
-from fastapi.staticfiles import StaticFiles
 from starlette.middleware.base import RequestResponseEndpoint
 
 from scrapbook import __version__
@@ -35,10 +33,10 @@ from scrapbook.meta.router import router as meta_router
 from scrapbook.moderation.auth import SigninThrottle
 from scrapbook.moderation.router import router as moderation_router
 from scrapbook.moderation.router import sessions as moderation_sessions_router
+from scrapbook.site.pages import FRONTEND_DIR, FrontendFiles
 from scrapbook.site.router import router as site_router
 from scrapbook.uploads.router import router as uploads_router
 
-FRONTEND_DIR = Path(__file__).resolve().parent.parent / "frontend"
 
 def site_csp(settings: Settings) -> str:
     """The pages' policy; pictures and players may also load from the media origin (a CDN) or,
@@ -135,5 +133,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(docs.router)
     install_api_fallback(app)
     if FRONTEND_DIR.is_dir():
-        app.mount("/", StaticFiles(directory=FRONTEND_DIR, html=True), name="frontend")
+        app.mount("/", FrontendFiles(), name="frontend")  # assets; anything else: the 404 page
     return app

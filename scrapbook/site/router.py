@@ -1,16 +1,15 @@
-"""The website's pretty page URLs (/contribute, /gallery, ...), each one file in frontend/."""
+"""The website's pretty page URLs (/contribute, /gallery, ...), each one template in
+frontend/templates/ (scrapbook.site.pages)."""
 
 from __future__ import annotations
 
-from pathlib import Path
+from fastapi import APIRouter, Request, Response
 
-from fastapi import APIRouter
-from fastapi.responses import FileResponse
+from scrapbook.site.pages import render
 
-FRONTEND_DIR = Path(__file__).resolve().parent.parent.parent / "frontend"
-
-# URL path -> page file. "/" is index.html, served by the static mount.
+# URL path -> page template.
 PAGES: dict[str, str] = {
+    "/": "index.html",
     "/contribute": "contribute.html",
     "/gallery": "gallery.html",
     "/status": "status.html",
@@ -19,19 +18,13 @@ PAGES: dict[str, str] = {
     "/about": "about.html",
     "/guidelines": "guidelines.html",
 }
-# Pages change with each release, so browsers revalidate; assets keep the static defaults.
-_PAGE_HEADERS = {"Cache-Control": "no-cache"}
 
 router = APIRouter(include_in_schema=False)
 
 
-def _page(name: str) -> FileResponse:
-    return FileResponse(FRONTEND_DIR / name, media_type="text/html", headers=_PAGE_HEADERS)
-
-
 def _add_page(path: str, name: str) -> None:
-    def page() -> FileResponse:
-        return _page(name)
+    def page(request: Request) -> Response:
+        return render(request, name)
 
     router.add_api_route(path, page, methods=["GET", "HEAD"], name=f"page:{path}")
 
@@ -41,6 +34,6 @@ for _path, _name in PAGES.items():
 
 
 @router.api_route("/contributions/{contribution_id}", methods=["GET", "HEAD"])
-def contribution_page(contribution_id: str) -> FileResponse:
+def contribution_page(request: Request, contribution_id: str) -> Response:
     """One contribution's permalink; the page loads it from /api/gallery/{id}."""
-    return _page("contribution.html")
+    return render(request, "contribution.html")
