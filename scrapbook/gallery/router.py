@@ -7,11 +7,12 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request
 
 from scrapbook.contributions.limits import count_report
+from scrapbook.contributions.schemas import ContributionPublic
 from scrapbook.core.deps import SessionDep, SettingsDep
 from scrapbook.core.errors import errors
 from scrapbook.core.paging import page_limit
 from scrapbook.gallery import service
-from scrapbook.gallery.schemas import ContributionPublic, GalleryPage, ReportIn, ReportReceived
+from scrapbook.gallery.schemas import GalleryPage, ReportIn, ReportReceived
 from scrapbook.vocabulary import Form, Kind, OptionalRegion
 
 router = APIRouter(prefix="/api/gallery", tags=["gallery"], responses=errors(400, 422))

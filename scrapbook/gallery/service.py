@@ -9,6 +9,7 @@ from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
 from scrapbook.audit.service import Action, Anonymous, Entity, record
+from scrapbook.contributions.schemas import ContributionPublic
 from scrapbook.core import cursor as cursors
 from scrapbook.core.config import Settings
 from scrapbook.core.errors import ErrorCode, InvalidInput, NotFound
@@ -16,7 +17,7 @@ from scrapbook.core.security import is_public_id
 from scrapbook.core.text import clean_text
 from scrapbook.gallery import search
 from scrapbook.gallery.publication import is_public
-from scrapbook.gallery.schemas import ContributionPublic, GalleryPage
+from scrapbook.gallery.schemas import GalleryPage
 from scrapbook.models import Contribution, ContributionTag, MediaAsset
 
 

@@ -11,7 +11,12 @@ from fastapi.concurrency import run_in_threadpool
 from scrapbook.contributions import service as intake
 from scrapbook.contributions.forms import FORM_OPENAPI, SubmittedForm, take_submission
 from scrapbook.contributions.limits import client_key
-from scrapbook.contributions.schemas import ContributionCreate, ReceiptIssued
+from scrapbook.contributions.schemas import (
+    ContributionCreate,
+    ContributionModeratorView,
+    ContributionUpdate,
+    ReceiptIssued,
+)
 from scrapbook.core.deps import SessionDep, SettingsDep
 from scrapbook.core.errors import ErrorCode, InvalidInput, errors
 from scrapbook.core.paging import page_limit
@@ -22,8 +27,6 @@ from scrapbook.moderation import auth, service
 from scrapbook.moderation.auth import SESSION_COOKIE, ModeratorDep, current_moderator
 from scrapbook.moderation.schemas import (
     AuditPage,
-    ContributionModeratorView,
-    ContributionUpdate,
     Decision,
     QueuePage,
     SignedIn,

@@ -9,6 +9,7 @@ from sqlalchemy.orm import aliased, selectinload
 from sqlmodel import Session, col, select
 
 from scrapbook.audit.service import Action, Entity, record
+from scrapbook.contributions.schemas import ContributionModeratorView, ContributionUpdate
 from scrapbook.core import cursor as cursors
 from scrapbook.core.config import Settings
 from scrapbook.core.db import checkpoint_after_commit
@@ -21,8 +22,6 @@ from scrapbook.moderation.safety import suggests_risk
 from scrapbook.moderation.schemas import (
     AuditEventView,
     AuditPage,
-    ContributionModeratorView,
-    ContributionUpdate,
     Decision,
     QueuePage,
 )
