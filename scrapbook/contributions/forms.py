@@ -33,8 +33,7 @@ from scrapbook.vocabulary import LICENCES, REGIONS, Form, Kind
 
 T = TypeVar("T")
 
-_TEXT_PART_MAX = 256 * 1024
-_KINDS = frozenset(k.value for k in Kind)  # one text field; the body limit is far below this
+_KINDS = frozenset(k.value for k in Kind)
 SINGLE_FIELDS = (
     "kind",
     "form",
@@ -74,8 +73,8 @@ class _StrictParser(MultiPartParser):
             request.headers,
             _capped_stream(request, self._caps, settings),
             max_files=settings.images_max,
-            max_fields=200,
-            max_part_size=_TEXT_PART_MAX,
+            max_fields=settings.form_fields_max,
+            max_part_size=settings.form_field_bytes_max,
         )
         self._settings = settings
         self._file_bytes = 0

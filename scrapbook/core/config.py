@@ -107,6 +107,8 @@ class Settings(BaseSettings):
     receives_per_client: int = Field(default=2, ge=1)  # multipart bodies read at once
     # Request bodies other than uploads (JSON), refused with 413 while they are read.
     json_body_max: int = 256 * 1024
+    form_field_bytes_max: int = Field(default=256 * 1024, gt=0)  # one text field of a form
+    form_fields_max: int = Field(default=200, gt=0)  # text fields in one form
     signin_body_max: int = 4 * 1024
 
     # Behind a reverse proxy: the addresses allowed to set X-Forwarded-For/-Proto (e.g.
