@@ -11,7 +11,7 @@ from sqlmodel import Session, col, select
 from scrapbook.audit.service import Action, Anonymous, Entity, record
 from scrapbook.core.config import Settings
 from scrapbook.core.errors import ErrorCode, InvalidInput, NotFound
-from scrapbook.core.text import clean_optional, clean_text
+from scrapbook.core.text import clean_text
 from scrapbook.directory import oruk
 from scrapbook.directory import schemas as s
 from scrapbook.directory.service import get_service
@@ -66,9 +66,10 @@ def _service(session: Session, service_id: str) -> Service:
 
 
 def _clean_org(data: s.OrganizationCreate | s.OrganizationUpdate) -> dict[str, Any]:
+    """The schema's types have cleaned and bounded the text (schemas.Name, Prose...); what is
+    left is what must not be empty."""
     values = data.model_dump(exclude_unset=True)
     if "name" in values:
-        values["name"] = clean_text(values["name"] or "", field="name", max_len=300)
         if not values["name"]:
             raise InvalidInput("An organisation needs a name.",
                 code=ErrorCode.missing_name, field="name")
@@ -79,12 +80,8 @@ def _clean_org(data: s.OrganizationCreate | s.OrganizationUpdate) -> dict[str, A
         )
     if "description" in values and values["description"] is None:
         values["description"] = ""
-    if values.get("description"):
-        values["description"] = clean_text(
-            values["description"], field="description", max_len=10_000, multiline=True
-        )
-    if values.get("notes") is not None:
-        values["notes"] = clean_optional(values["notes"], field="notes", max_len=4_000)
+    if "notes" in values:
+        values["notes"] = values["notes"] or None
     return values
 
 
@@ -137,7 +134,7 @@ def retire_organization(
     session.flush()
     record(
         session, Action.directory_retire, Entity.organization, org.id, by=moderator,
-        reason=clean_text(data.reason, field="reason", max_len=1_000),
+        reason=data.reason,
         changes={"status": data.status, "services": retired},
     )
     return oruk.organization_out(org)
@@ -281,16 +278,10 @@ _SCALARS = ("name", "description", "url", "email", "status", "source_url", "note
 
 def _scalar_values(data: s.ServiceFields) -> dict[str, Any]:
     values = {k: v for k, v in data.model_dump(exclude_unset=True).items() if k in _SCALARS}
-    if "name" in values:
-        if values["name"] is None:
-            raise InvalidInput("A service needs a name.", code=ErrorCode.missing_name, field="name")
-        values["name"] = clean_text(values["name"], field="name", max_len=300)
-        if not values["name"]:
-            raise InvalidInput("A service needs a name.", code=ErrorCode.missing_name, field="name")
+    if "name" in values and not values["name"]:
+        raise InvalidInput("A service needs a name.", code=ErrorCode.missing_name, field="name")
     if "description" in values:
-        values["description"] = clean_text(
-            values["description"] or "", field="description", max_len=10_000, multiline=True
-        )
+        values["description"] = values["description"] or ""
     if values.get("status", "") is None:
         raise InvalidInput("status cannot be empty.", code=ErrorCode.missing_status, field="status")
     return values
@@ -344,7 +335,7 @@ def review_service(
     session.flush()
     record(
         session, Action.directory_review, Entity.service, svc.id, by=moderator,
-        reason=clean_optional(data.note, field="note", max_len=1_000),
+        reason=data.note or None,
         changes={"fields": changed},
     )
     return get_service(session, svc.id)
@@ -359,7 +350,7 @@ def retire_service(
     session.flush()
     record(
         session, Action.directory_retire, Entity.service, svc.id, by=moderator,
-        reason=clean_text(data.reason, field="reason", max_len=1_000),
+        reason=data.reason,
         changes={"fields": changed},
     )
     return get_service(session, svc.id)

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 
 from scrapbook.contributions.limits import count_report
 from scrapbook.core.deps import SessionDep, SettingsDep
 from scrapbook.core.errors import ErrorCode, InvalidInput, errors
+from scrapbook.core.paging import page_limit
 from scrapbook.directory import admin, oruk, service
 from scrapbook.directory import schemas as s
 from scrapbook.moderation.auth import AdminDep
@@ -194,13 +195,13 @@ def oruk_service_at_location(sal_id: str, session: SessionDep) -> s.ServiceAtLoc
 @public_router.get("", response_model=s.ServicesPage)
 def services(
     session: SessionDep,
+    limit: Annotated[int, Depends(page_limit(service.PUBLIC_LIMIT_DEFAULT))],
     region: Annotated[str | None, Query(max_length=48)] = None,
     category: Annotated[str | None, Query(max_length=100)] = None,
     q: Text = None,
     near: Annotated[str | None, Query(max_length=60, description="lat,lon")] = None,
     postcode: Annotated[str | None, Query(max_length=10)] = None,
     cursor: Annotated[str | None, Query(max_length=1000)] = None,
-    limit: Annotated[int, Query(ge=1, le=service.PUBLIC_LIMIT_MAX)] = service.PUBLIC_LIMIT_DEFAULT,
 ) -> s.ServicesPage:
     """Support services for the website: by area, category and text, or nearest first."""
     if region and region not in AREAS:

@@ -38,7 +38,6 @@ def _rel(attribute: object) -> Any:
 PER_PAGE_DEFAULT = 50
 PER_PAGE_MAX = 200
 PUBLIC_LIMIT_DEFAULT = 20
-PUBLIC_LIMIT_MAX = 100
 EARTH_RADIUS_M = 6_371_008.8
 CRISIS_CATEGORY = "crisis-support"
 
