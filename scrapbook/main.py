@@ -18,6 +18,7 @@ from scrapbook.core.bodylimit import BodyLimit
 from scrapbook.core.config import Settings, get_settings
 from scrapbook.core.db import make_engine
 from scrapbook.core.errors import ErrorCode, error_body, install_error_handlers
+from scrapbook.core.etag import PublicETags
 from scrapbook.core.methods import install_api_fallback
 from scrapbook.core.openapi import describer
 from scrapbook.core.queue import Runner, make_huey
@@ -104,6 +105,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     install_error_handlers(app)
     app.add_middleware(BodyLimit, settings=settings)
+    app.add_middleware(PublicETags)
     csp = site_csp(settings)
 
     @app.middleware("http")
