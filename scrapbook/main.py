@@ -22,7 +22,7 @@ from scrapbook.core.etag import PublicETags
 from scrapbook.core.methods import install_api_fallback
 from scrapbook.core.openapi import describer
 from scrapbook.core.queue import Runner, make_huey
-from scrapbook.core.ratelimit import SlidingWindow
+from scrapbook.core.ratelimit import SlidingWindow, make_store
 from scrapbook.core.security import ClientFingerprint
 from scrapbook.directory.router import router as directory_router
 from scrapbook.gallery.router import router as gallery_router
@@ -96,12 +96,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.fingerprint = ClientFingerprint(settings.resolved_secret_key())
     app.state.intake_slots = asyncio.Semaphore(settings.intake_concurrency)
     app.state.receiving = {}  # bodies being received, per client fingerprint
-    app.state.submission_limiter = SlidingWindow(settings.submissions_per_hour, 3600)
-    app.state.report_limiter = SlidingWindow(settings.reports_per_hour, 3600)
-    app.state.upload_limiter = SlidingWindow(settings.submissions_per_hour, 3600)
-    app.state.signin_throttle = SigninThrottle(settings)
-    app.state.attempt_limiter = SlidingWindow(settings.submission_attempts_per_hour, 3600)
-    app.state.receipt_limiter = SlidingWindow(settings.receipts_per_hour, 3600)
+    # Limits are counted in a store every process shares: Redis when configured, else the
+    # database (so `--workers N` allows what one process would, not N times it).
+    hits = make_store(app.state.engine, settings.redis_url,
+                      settings.queue_path.with_name("limits.db"))
+    app.state.submission_limiter = SlidingWindow(
+        settings.submissions_per_hour, 3600, hits, "submissions")
+    app.state.report_limiter = SlidingWindow(settings.reports_per_hour, 3600, hits, "reports")
+    app.state.upload_limiter = SlidingWindow(settings.submissions_per_hour, 3600, hits, "uploads")
+    app.state.signin_throttle = SigninThrottle(settings, hits)
+    app.state.attempt_limiter = SlidingWindow(
+        settings.submission_attempts_per_hour, 3600, hits, "attempts")
+    app.state.receipt_limiter = SlidingWindow(settings.receipts_per_hour, 3600, hits, "receipts")
 
     install_error_handlers(app)
     app.add_middleware(BodyLimit, settings=settings)

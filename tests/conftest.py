@@ -25,7 +25,7 @@ pytest_plugins = ["tests.s3server"]  # a real S3-compatible server on loopback (
 PG_URL = os.environ.get("SCRAPBOOK_TEST_DATABASE_URL")
 BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
 PASSWORD = "correct horse battery staple"
-TABLES = ["upload", "job_lock", "contribution_search", "audit_event", "media_variant",
+TABLES = ["rate_hit", "upload", "job_lock", "contribution_search", "audit_event", "media_variant",
           "media_asset", "contribution_tag", "contribution", "moderator_session", "moderator",
           # the support directory (children before parents)
           "attribute", "schedule", "phone", "contact", "service_area", "service_at_location",

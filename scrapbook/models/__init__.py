@@ -21,6 +21,7 @@ from scrapbook.models.directory import (
 from scrapbook.models.job_lock import JobLock
 from scrapbook.models.media import MediaAsset, MediaVariant
 from scrapbook.models.moderator import Moderator, ModeratorSession
+from scrapbook.models.rate_hit import RateHit
 from scrapbook.models.upload import Upload
 
 __all__ = [
@@ -45,5 +46,6 @@ __all__ = [
     "MediaVariant",
     "Moderator",
     "ModeratorSession",
+    "RateHit",
     "Upload",
 ]

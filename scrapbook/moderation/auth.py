@@ -25,7 +25,7 @@ from scrapbook.core.errors import (
     NotFound,
     RateLimited,
 )
-from scrapbook.core.ratelimit import Backoff, SlidingWindow
+from scrapbook.core.ratelimit import Backoff, HitStore, SlidingWindow
 from scrapbook.core.security import (
     burn_password_check,
     hash_password,
@@ -94,9 +94,11 @@ class SigninThrottle:
     can lock a moderator out by guessing from many addresses.
     """
 
-    def __init__(self, settings: Settings) -> None:
-        self.pairs = Backoff(settings.signin_failures_max, 1.0, settings.signin_window_seconds)
-        self.usernames = SlidingWindow(10**9, settings.signin_window_seconds)
+    def __init__(self, settings: Settings, store: HitStore | None = None) -> None:
+        self.pairs = Backoff(settings.signin_failures_max, 1.0, settings.signin_window_seconds,
+                             store=store, name="signin")
+        self.usernames = SlidingWindow(10**9, settings.signin_window_seconds, store,
+                                       "signin-username")
         self.ceiling = settings.signin_global_failures
         self.slowdown_seconds = settings.signin_slowdown_seconds
 
