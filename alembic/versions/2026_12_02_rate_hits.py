@@ -26,9 +26,11 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("rate_hit", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_rate_hit_bucket"), ["bucket"], unique=False)
+        batch_op.create_index(batch_op.f("ix_rate_hit_at"), ["at"], unique=False)
 
 
 def downgrade() -> None:
     with op.batch_alter_table("rate_hit", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_rate_hit_at"))
         batch_op.drop_index(batch_op.f("ix_rate_hit_bucket"))
     op.drop_table("rate_hit")

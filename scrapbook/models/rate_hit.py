@@ -10,4 +10,4 @@ class RateHit(SQLModel, table=True):
 
     pk: int | None = Field(default=None, primary_key=True)
     bucket: str = Field(max_length=200, index=True)
-    at: float
+    at: float = Field(index=True)

@@ -1,6 +1,6 @@
 import time
 
-from scrapbook.core.ratelimit import RedisStore, SlidingWindow
+from scrapbook.core.ratelimit import RedisStore, SlidingWindow, bucket_of
 
 
 def test_limit_is_per_key_and_undo_gives_an_attempt_back():
@@ -115,3 +115,24 @@ def test_a_guesser_is_slowed_the_same_in_every_process(database_url):
 
         conn.execute(text("DELETE FROM rate_hit"))
     engine.dispose()
+
+
+def test_no_hit_is_kept_longer_than_a_day_whoever_it_belongs_to(database_url):
+    from sqlalchemy import text
+
+    from scrapbook.core.db import make_engine
+    from scrapbook.core.ratelimit import DatabaseStore
+
+    engine = make_engine(database_url)
+    now = [1_000_000.0]
+    store = DatabaseStore(engine, clock=lambda: now[0])
+    SlidingWindow(5, 3600, store, "t-day", clock=lambda: now[0]).try_hit("gone-quiet")
+    now[0] += 86_401  # a day later, another client's hit passes through the store
+    SlidingWindow(5, 3600, store, "t-day", clock=lambda: now[0]).try_hit("someone-else")
+    with engine.begin() as conn:
+        buckets = [b for (b,) in conn.execute(text("SELECT bucket FROM rate_hit"))]
+        conn.execute(text("DELETE FROM rate_hit"))
+    engine.dispose()
+    assert buckets == [bucket_of("t-day", "someone-else")]
+    assert "someone-else" not in buckets[0]  # a hash of the key, never the key itself
+
