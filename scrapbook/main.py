@@ -98,7 +98,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.receiving = {}  # bodies being received, per client fingerprint
     # Limits are counted in a store every process shares: Redis when configured, else the
     # database (so `--workers N` allows what one process would, not N times it).
-    hits = make_store(app.state.engine, settings.redis_url,
+    hits = make_store(settings.database_url, settings.redis_url,
                       settings.queue_path.with_name("limits.db"))
     app.state.submission_limiter = SlidingWindow(
         settings.submissions_per_hour, 3600, hits, "submissions")

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager, contextmanager
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 from fastapi import Request
+from fastapi.concurrency import run_in_threadpool
 
 from scrapbook.core.config import Settings
 from scrapbook.core.errors import RateLimited, ServiceBusy
@@ -30,27 +31,28 @@ def _count(request: Request, limiter: SlidingWindow, what: str) -> None:
         )
 
 
-@contextmanager
-def submission_allowance(request: Request) -> Iterator[None]:
+@asynccontextmanager
+async def submission_allowance(request: Request) -> AsyncIterator[None]:
     """Every try counts against a generous hourly allowance of attempts; only an accepted
     submission counts against the hourly allowance of contributions, so a few mistakes (no
     consent, a field too long) never lock a person out. The place is taken before the work
-    (so parallel submissions cannot pass the limit) and given back if the submission fails."""
-    _count(request, state_of(request.app, "attempt_limiter", SlidingWindow), "attempts")
+    (so parallel submissions cannot pass the limit) and given back if the submission fails.
+    The counting is done in a worker thread: the shared store is a database or Redis."""
+    attempts = state_of(request.app, "attempt_limiter", SlidingWindow)
+    await run_in_threadpool(_count, request, attempts, "attempts")
     limiter = state_of(request.app, "submission_limiter", SlidingWindow)
     key = client_key(request)
-    if not limiter.try_hit(key):
+    if not await run_in_threadpool(limiter.try_hit, key):
         raise RateLimited(
             "You have sent a lot of contributions in the last hour. "
             "Please try again a little later.",
-            headers={"Retry-After": str(limiter.retry_after(key))},
+            headers={"Retry-After": str(await run_in_threadpool(limiter.retry_after, key))},
         )
     try:
         yield
     except BaseException:
-        limiter.undo(key)
+        await run_in_threadpool(limiter.undo, key)
         raise
-
 
 def count_receipt(request: Request) -> None:
     """Receipt look-ups and withdrawals per client (codes are 100 bits: defence in depth)."""

@@ -30,7 +30,7 @@ async def submit_contribution(
     jobs: JobsDep,
 ) -> ReceiptIssued:
     """Send a contribution (multipart form). The receipt code in the answer is shown only once."""
-    with submission_allowance(request):
+    async with submission_allowance(request):
         return await _submit(request, session, settings, storage, jobs)
 
 

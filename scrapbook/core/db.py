@@ -25,7 +25,7 @@ NAMING_CONVENTION = {
 SQLModel.metadata.naming_convention = NAMING_CONVENTION
 
 
-def make_engine(url: str) -> Engine:
+def make_engine(url: str, pool_size: int = 10) -> Engine:
     if url.startswith("sqlite"):
         # hide_parameters: a failing statement's values (someone's words, an email) never
         # reach a log through the exception text.
@@ -46,7 +46,8 @@ def make_engine(url: str) -> Engine:
 
         return engine
     return create_engine(
-        url, pool_pre_ping=True, pool_size=10, max_overflow=10, hide_parameters=True
+        url, pool_pre_ping=True, pool_size=pool_size, max_overflow=pool_size,
+        hide_parameters=True
     )
 
 

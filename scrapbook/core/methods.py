@@ -64,6 +64,8 @@ async def _method_not_allowed(request: Request, exc: Exception) -> JSONResponse:
 def install_api_fallback(app: FastAPI) -> None:
     """After every API router, before the website's static mount."""
     for prefix in ("/api", "/openreferral"):
-        app.add_api_route(f"{prefix}/{{rest:path}}", unknown_api_path, methods=["GET"],
+        # Every method, so that one an API route lacks (HEAD on a GET route) is a JSON 405
+        # here rather than the website's HTML 404 from the static mount.
+        app.add_api_route(f"{prefix}/{{rest:path}}", unknown_api_path, methods=list(_METHODS),
                           name=_CATCH_ALL, include_in_schema=False)
     app.add_exception_handler(405, _method_not_allowed)

@@ -43,6 +43,10 @@ class Hits(Protocol):
         """The hits after `start`, oldest first (older ones are forgotten)."""
         ...
 
+    def count_since(self, start: float) -> int:
+        """How many hits after `start` (older ones are forgotten), without loading them."""
+        ...
+
     def add(self, at: float) -> None: ...
 
     def drop_newest(self) -> None: ...
@@ -67,6 +71,9 @@ class _MemoryHits:
         while self._hits and self._hits[0] <= start:
             self._hits.popleft()
         return list(self._hits)
+
+    def count_since(self, start: float) -> int:
+        return len(self.since(start))
 
     def add(self, at: float) -> None:
         self._hits.append(at)
@@ -115,6 +122,10 @@ class _RedisHits:
         self._client.zremrangebyscore(self._key, "-inf", start)
         return [score for _, score in self._client.zrange(self._key, 0, -1, withscores=True)]
 
+    def count_since(self, start: float) -> int:
+        self._client.zremrangebyscore(self._key, "-inf", start)
+        return int(self._client.zcard(self._key))
+
     def add(self, at: float) -> None:
         self._client.zadd(self._key, {f"{at}:{uuid.uuid4().hex[:8]}": at})
         self._client.expire(self._key, max(1, int(self._keep) + 1))
@@ -158,6 +169,16 @@ class _DatabaseHits:
         )
         return [float(at) for (at,) in rows]
 
+    def count_since(self, start: float) -> int:
+        self._conn.execute(
+            text("DELETE FROM rate_hit WHERE bucket = :b AND at <= :start"),
+            {"b": self._bucket, "start": start},
+        )
+        found = self._conn.execute(
+            text("SELECT count(*) FROM rate_hit WHERE bucket = :b"), {"b": self._bucket}
+        ).scalar_one()
+        return int(found)
+
     def add(self, at: float) -> None:
         self._conn.execute(
             text("INSERT INTO rate_hit (bucket, at) VALUES (:b, :at)"),
@@ -199,16 +220,18 @@ class DatabaseStore:
             yield _DatabaseHits(conn, bucket)
 
 
-def make_store(engine: Engine, redis_url: str | None, sqlite_path: Path) -> HitStore:
-    """Redis when configured. Else PostgreSQL's own database; or, on SQLite, a file of its
-    own beside the job queue's (`sqlite_path`), so that counting a hit never waits for a
-    request's write lock on the main database (a refused submission gives its hit back while
-    its own transaction is still open)."""
+def make_store(database_url: str, redis_url: str | None, sqlite_path: Path) -> HitStore:
+    """Redis when configured. Else the database, through an engine (and connection pool) of
+    its own, so a request holding a connection never waits on the pool for its limiter: on
+    PostgreSQL the app's database; on SQLite a file of its own beside the job queue's
+    (`sqlite_path`), so counting a hit never waits for a request's write lock on the main
+    database (a refused submission gives its hit back while its own transaction is open)."""
+    from scrapbook.core.db import make_engine
+
     if redis_url:
         return RedisStore(redis_url)
-    if engine.dialect.name != "sqlite":
-        return DatabaseStore(engine)
-    from scrapbook.core.db import make_engine
+    if not database_url.startswith("sqlite"):
+        return DatabaseStore(make_engine(database_url, pool_size=5))
     from scrapbook.models import RateHit
 
     sqlite_path.parent.mkdir(parents=True, exist_ok=True)
@@ -238,7 +261,7 @@ class SlidingWindow:
         """Count one hit if under the limit, atomically; False when the limit is reached."""
         with self._locked(key) as hits:
             now = self.clock()
-            if len(hits.since(now - self.seconds)) >= self.limit:
+            if hits.count_since(now - self.seconds) >= self.limit:
                 return False
             hits.add(now)
             return True
@@ -255,7 +278,7 @@ class SlidingWindow:
     def count(self, key: str) -> int:
         """Hits inside the window, without counting one."""
         with self._locked(key) as hits:
-            return len(hits.since(self.clock() - self.seconds))
+            return hits.count_since(self.clock() - self.seconds)
 
     def retry_after(self, key: str) -> int:
         with self._locked(key) as hits:

@@ -58,7 +58,7 @@ async def sign_in(
     client = client_key(request)
     throttle = state_of(request.app, "signin_throttle", auth.SigninThrottle)
     # A username under a guessing storm is slowed for everyone, without holding a thread.
-    if delay := throttle.slowdown(body.username):
+    if delay := await run_in_threadpool(throttle.slowdown, body.username):
         await asyncio.sleep(delay)
     moderator, token, csrf = await run_in_threadpool(
         auth.sign_in, session, settings, throttle, client, body.username, body.password
