@@ -6,6 +6,7 @@ Everything here is blocking CPU work: call it from a worker thread, never the ev
 from __future__ import annotations
 
 import io
+import math
 import struct
 import warnings
 from collections.abc import Iterator
@@ -137,7 +138,9 @@ def process_image(
             ) from exc
 
     display = _fit(clean, display_edge)
-    thumb = _fit(clean, thumb_edge)
+    # The thumb is reduced from the display copy, not the full picture again; its size is still
+    # fitted to the picture's own proportions.
+    thumb = _resized(display, _fitted_size(clean.size, thumb_edge))
     return ProcessedImage(
         width=display.width,
         height=display.height,
@@ -251,6 +254,28 @@ def _fit(im: Image.Image, edge: int) -> Image.Image:
     out = im.copy()
     out.thumbnail((edge, edge), Image.Resampling.LANCZOS)
     return out
+
+
+def _fitted_size(size: tuple[int, int], edge: int) -> tuple[int, int]:
+    """The size within an edge x edge box, never larger than size: `Image.thumbnail`'s own
+    arithmetic, so that every path gives the sizes it always gave."""
+    width, height = size
+    if edge >= width and edge >= height:
+        return size
+    aspect = width / height
+    if aspect >= 1:
+        rounded = min(math.floor(edge / aspect), math.ceil(edge / aspect),
+                      key=lambda n: 0 if n == 0 else abs(aspect - edge / n))
+        return edge, max(rounded, 1)
+    rounded = min(math.floor(edge * aspect), math.ceil(edge * aspect),
+                  key=lambda n: abs(aspect - n / edge))
+    return max(rounded, 1), edge
+
+
+def _resized(im: Image.Image, size: tuple[int, int]) -> Image.Image:
+    if im.size == size:
+        return im
+    return im.resize(size, Image.Resampling.LANCZOS, reducing_gap=2.0)
 
 
 def _encode(name: str, im: Image.Image) -> Derivative:

@@ -211,6 +211,29 @@ def test_large_image_is_scaled_to_display_and_thumb_edges():
     assert (result.width, result.height) == (2048, 1229)
 
 
+@pytest.mark.parametrize(
+    ("size", "display", "thumb"),
+    [
+        # Image.thumbnail's sizes, fitted to the original's proportions (the thumb is made from
+        # the display copy, whose rounded size must not leak into the thumb's).
+        ((5000, 3000), (2048, 1229), (640, 384)),
+        ((3001, 4999), (1229, 2048), (384, 640)),
+        ((4097, 1023), (2048, 511), (640, 160)),
+        ((2049, 2049), (2048, 2048), (640, 640)),
+        ((700, 641), (700, 641), (640, 586)),
+    ],
+)
+def test_derivative_sizes_are_fitted_to_the_original(size, display, thumb):
+    images = open_all(process(plain_jpeg(*size)))
+    assert images["display"].size == display
+    assert images["thumb"].size == thumb
+    for im, box in ((images["display"], LIMITS["display_edge"]),
+                    (images["thumb"], LIMITS["thumb_edge"])):
+        expected = Image.new("1", size)
+        expected.thumbnail((box, box))
+        assert im.size == expected.size
+
+
 def test_small_image_is_not_upscaled():
     result = process(plain_png(300, 200))
     images = open_all(result)
