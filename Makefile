@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 AXE := tests/frontend/node_modules/axe-core/axe.min.js
 CHROMIUM := $(shell command -v chromium 2>/dev/null)
 
-.PHONY: run test test-browser browser-deps test-postgres lint bench fuzz api-check install migrate clean deploy-check
+.PHONY: run test test-browser browser-deps test-postgres lint bench bench-deps fuzz api-check install migrate clean deploy-check
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -44,7 +44,12 @@ lint: $(STAMP)
 	$(BIN)/ruff check scrapbook tests alembic bench
 	$(BIN)/mypy scrapbook
 
-bench: $(STAMP)
+# What bench/throughput.py needs: wrk (the load generator) and nginx (the proxy for the spike).
+bench-deps:
+	command -v wrk >/dev/null 2>&1 && command -v nginx >/dev/null 2>&1 || \
+	  { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y wrk nginx-light; }
+
+bench: $(STAMP) bench-deps
 	$(BIN)/python -m bench
 
 # The image fuzz test at length (the suite runs 300 cases): FUZZ_CASES=... FUZZ_SEED=... make fuzz
