@@ -87,14 +87,14 @@ def worker(
     """
     import signal
 
-    from scrapbook.core.db import make_engine
     from scrapbook.core.queue import Runner, make_huey
+    from scrapbook.gallery.publication import watched_engine
     from scrapbook.media.storage import make_storage
     from scrapbook.media.tasks import MediaJobs
 
     settings = get_settings()
     run_migrations()
-    engine = make_engine(settings.database_url)
+    engine = watched_engine(settings)
     jobs = MediaJobs(settings, engine, make_storage(settings), make_huey(settings))
     if once:
         jobs.sweep()
@@ -110,9 +110,10 @@ def worker(
 
 
 def _transaction() -> AbstractContextManager[Session]:
-    from scrapbook.core.db import make_engine, session_scope
+    from scrapbook.core.db import session_scope
+    from scrapbook.gallery.publication import watched_engine
 
-    return session_scope(make_engine(get_settings().database_url))
+    return session_scope(watched_engine(get_settings()))
 
 
 @moderator_app.command("add")

@@ -8,23 +8,22 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from urllib.parse import urlsplit
 
-from fastapi import FastAPI, Request, Response
-from fastapi.responses import JSONResponse
-from starlette.middleware.base import RequestResponseEndpoint
+from fastapi import FastAPI
 
 from scrapbook import __version__
 from scrapbook.contributions.router import router as contributions_router
 from scrapbook.core.bodylimit import BodyLimit
 from scrapbook.core.config import Settings, get_settings
-from scrapbook.core.db import make_engine
-from scrapbook.core.errors import ErrorCode, error_body, install_error_handlers
-from scrapbook.core.etag import PublicETags
+from scrapbook.core.errors import install_error_handlers
+from scrapbook.core.headers import SecurityHeaders
 from scrapbook.core.methods import install_api_fallback
 from scrapbook.core.openapi import describer
+from scrapbook.core.public_reads import PageCache, PublicReads, generation_of
 from scrapbook.core.queue import Runner, make_huey
 from scrapbook.core.ratelimit import SlidingWindow, make_store
 from scrapbook.core.security import ClientFingerprint
 from scrapbook.directory.router import router as directory_router
+from scrapbook.gallery.publication import watched_engine
 from scrapbook.gallery.router import router as gallery_router
 from scrapbook.media.router import router as media_router
 from scrapbook.media.storage import make_storage
@@ -55,6 +54,17 @@ def site_csp(settings: Settings) -> str:
         "font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
         "frame-ancestors 'none'"
     )
+
+
+def public_cache_control(settings: Settings) -> bytes:
+    """Browsers revalidate every use; a CDN may keep a page `cdn_max_age` seconds, and serve
+    it stale while it revalidates only when every change is purged from it."""
+    if not settings.cdn_max_age:
+        return b"no-cache"
+    value = f"public, max-age=0, s-maxage={settings.cdn_max_age}"
+    if settings.cdn_purge_url and settings.cdn_stale_seconds:
+        value += f", stale-while-revalidate={settings.cdn_stale_seconds}"
+    return value.encode()
 
 
 def _origin(url: str) -> str:
@@ -90,7 +100,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.openapi = describer(app, settings)  # type: ignore[method-assign]
-    app.state.engine = make_engine(settings.database_url)
+    app.state.engine = watched_engine(settings)
     app.state.storage = make_storage(settings)
     app.state.jobs = MediaJobs(settings, app.state.engine, app.state.storage, make_huey(settings))
     app.state.fingerprint = ClientFingerprint(settings.resolved_secret_key())
@@ -111,27 +121,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     install_error_handlers(app)
     app.add_middleware(BodyLimit, settings=settings)
-    app.add_middleware(PublicETags)
-    csp = site_csp(settings)
+    app.add_middleware(
+        PublicReads, cache=PageCache(settings.public_cache_bytes),
+        generation=generation_of(app.state.engine), cache_control=public_cache_control(settings),
+        surrogate_key=b"public" if settings.cdn_purge_url else None,
+    )
 
-    @app.middleware("http")
-    async def security_headers(request: Request, call_next: RequestResponseEndpoint) -> Response:
-        if "\x00" in request.scope["path"] or b"%00" in request.scope["query_string"]:
-            # No database accepts NUL in text; refuse it at the door, for every route.
-            return JSONResponse(
-                error_body(ErrorCode.invalid_input, "The address contains a NUL character."),
-                status_code=400,
-            )
-        response = await call_next(request)
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "no-referrer")
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        path = request.url.path
-        if path not in docs.DOC_PAGES:  # the API docs pages carry their own policy
-            response.headers.setdefault("Content-Security-Policy", csp)
-        if path.startswith(("/api/admin", "/api/receipts", "/api/contributions")):
-            response.headers["Cache-Control"] = "no-store"
-        return response
+    app.add_middleware(SecurityHeaders, csp=site_csp(settings), own_policy=docs.DOC_PAGES)
 
     for router in (meta_router, contributions_router, gallery_router, moderation_sessions_router,
                    moderation_router, media_router, directory_router, uploads_router):

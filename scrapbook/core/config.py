@@ -119,6 +119,17 @@ class Settings(BaseSettings):
     session_hours: int = 12
     password_min: int = Field(default=12, ge=8)  # a moderator's password, in characters
 
+    # Public reads kept as ready bytes in each process, invalidated across processes (a file
+    # beside the queue, or Redis when configured); 0 turns the cache off.
+    public_cache_bytes: int = Field(default=32_000_000, ge=0)
+    # A CDN in front may keep public pages this many seconds (s-maxage); 0: it revalidates
+    # every use. With `cdn_purge_url`, every change that alters a public read is POSTed there
+    # (see the README, "Running at scale"), and the CDN may also serve a page stale for
+    # `cdn_stale_seconds` while it fetches the new one.
+    cdn_max_age: int = Field(default=0, ge=0)
+    cdn_purge_url: str | None = None
+    cdn_stale_seconds: int = Field(default=60, ge=0)
+
     # Gallery paging.
     page_default: int = 24
     page_max: int = 100
@@ -131,6 +142,11 @@ class Settings(BaseSettings):
                     "SCRAPBOOK_SECRET_KEY must be at least 32 random characters in production"
                 )
         return self
+
+    @property
+    def public_generation_path(self) -> Path:
+        """The public cache's generation on one machine (without Redis): beside the queue."""
+        return self.queue_path.with_name("public.generation")
 
     @property
     def is_sqlite(self) -> bool:

@@ -19,9 +19,13 @@ directory_app = typer.Typer(
 
 def _transaction(database_url: str | None = None) -> AbstractContextManager[Session]:
     from scrapbook.core.config import get_settings
-    from scrapbook.core.db import make_engine, transaction
+    from scrapbook.core.db import transaction
+    from scrapbook.gallery.publication import watched_engine
 
-    return contextmanager(transaction)(make_engine(database_url or get_settings().database_url))
+    settings = get_settings()
+    if database_url:
+        settings = settings.model_copy(update={"database_url": database_url})
+    return contextmanager(transaction)(watched_engine(settings))
 
 
 def load_seed_on_first_run(database_url: str | None = None) -> None:

@@ -6,19 +6,31 @@ contribution's status, publication order, search index and files in step.
   goes through them.
 - `publish()`, `unpublish()`, `republish()` (after an edit) and `erase()` are the only code that
   changes what the public sees.
+- `changes_public_reads()`: whether a written row changes a public read. Every session's
+  flushes and bulk statements are checked against it, and a commit that changed one advances
+  the public cache's generation (`scrapbook.core.public_reads`) in every process: kept
+  pages, ETags and CDN copies follow the data without any call site having to remember.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, func
+from itertools import chain
+from typing import Any
+
+from sqlalchemy import ColumnElement, Update, event, func, inspect
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import ORMExecuteState, UOWTransaction
+from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session, col, select
 
 from scrapbook.audit.service import Entity, erase_content
-from scrapbook.core import clock
+from scrapbook.core import clock, public_reads
+from scrapbook.core.config import Settings
+from scrapbook.core.db import make_engine
 from scrapbook.gallery import search
 from scrapbook.media.service import erase_files_after_commit
 from scrapbook.media.storage import Storage
-from scrapbook.models import Contribution
+from scrapbook.models import Contribution, ContributionTag, MediaAsset, MediaVariant
 from scrapbook.vocabulary import Status
 
 
@@ -73,3 +85,79 @@ def erase(session: Session, storage: Storage, c: Contribution) -> None:
     session.flush()
     # Erased words leave no copy behind in old search segments or the write-ahead log.
     search.forget_erased(session)
+
+
+# --- what changes a public read -------------------------------------------------------------
+
+# Rows the public never reads, directly or through a page.
+PRIVATE_TABLES = frozenset(
+    {"audit_event", "moderator", "moderator_session", "rate_hit", "upload", "job_lock"}
+)
+# Columns kept for writers' own bookkeeping (optimistic versions, job leases): changing only
+# these changes nothing a visitor can see.
+BOOKKEEPING = frozenset({"version", "lease_until", "attempts"})
+
+
+def _status_public(session: Session, contribution_pk: int | None) -> bool:
+    if contribution_pk is None:
+        return False
+    status = session.connection().execute(
+        select(Contribution.status).where(col(Contribution.pk) == contribution_pk)
+    ).scalar()
+    return status == Status.approved
+
+
+def changes_public_reads(session: Session, row: object) -> bool:
+    """Whether writing `row` (added, changed or deleted, already flushed) may change what a
+    public read answers. Contributions and what hangs off them count when the contribution
+    is public before or after; anything not known to be private counts (the directory)."""
+    table = getattr(row, "__tablename__", None)
+    if table in PRIVATE_TABLES:
+        return False
+    if isinstance(row, Contribution):
+        before = inspect(row).attrs.status.history.deleted or ()
+        return Status.approved in (row.status, *before)
+    if isinstance(row, MediaAsset | ContributionTag):
+        return _status_public(session, row.contribution_pk)
+    if isinstance(row, MediaVariant):
+        asset = session.connection().execute(
+            select(MediaAsset.contribution_pk).where(col(MediaAsset.pk) == row.asset_pk)
+        ).scalar()
+        return _status_public(session, asset)
+    return True
+
+
+@event.listens_for(OrmSession, "after_flush")
+def _note_flushed(session: Session, _: UOWTransaction) -> None:
+    if session.info.get(public_reads.CHANGED):
+        return
+    for row in chain(session.new, session.dirty, session.deleted):
+        if changes_public_reads(session, row):
+            public_reads.mark_changed(session)
+            return
+
+
+@event.listens_for(OrmSession, "do_orm_execute")
+def _note_bulk(state: ORMExecuteState) -> None:
+    """UPDATE and DELETE statements run outside the flush: counted unless they touch only a
+    private table or only bookkeeping columns."""
+    if not (state.is_update or state.is_delete) or state.session.info.get(public_reads.CHANGED):
+        return
+    statement: Any = state.statement
+    table = getattr(getattr(statement, "table", None), "name", None)
+    if table in PRIVATE_TABLES:
+        return
+    if isinstance(statement, Update):
+        columns = {getattr(c, "key", str(c)) for c in getattr(statement, "_values", {}) or {}}
+        if columns and columns <= BOOKKEEPING:
+            return
+    public_reads.mark_changed(state.session)
+
+
+def watched_engine(settings: Settings) -> Engine:
+    """The database engine for this process (app, worker or CLI): its commits that change a
+    public read advance the public cache's generation, shared by every process."""
+    engine = make_engine(settings.database_url)
+    public_reads.attach(engine, public_reads.make_generation(
+        settings.redis_url, settings.public_generation_path))
+    return engine

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query, Request, Response
 
 from scrapbook.contributions.limits import count_report
 from scrapbook.contributions.schemas import ContributionPublic
@@ -29,9 +29,9 @@ def gallery(
     tag: Annotated[str | None, Query(max_length=80)] = None,
     q: Annotated[str | None, Query(max_length=200)] = None,
     cursor: Annotated[str | None, Query(max_length=500)] = None,
-) -> GalleryPage:
+) -> Response:
     """Approved contributions, newest first; filter by kind, form, region, tag; search with q."""
-    return service.list_gallery(
+    page = service.list_gallery(
         session,
         kind=kind,
         form=form,
@@ -42,14 +42,16 @@ def gallery(
         cursor=cursor,
         media_base=settings.media_base_url,
     )
+    return Response(page, media_type="application/json")
 
 
 @router.get("/{contribution_id}", response_model=ContributionPublic, responses=errors(404))
 def gallery_item(
     contribution_id: str, session: SessionDep, settings: SettingsDep
-) -> ContributionPublic:
+) -> Response:
     """One approved contribution."""
-    return service.get_public(session, contribution_id, media_base=settings.media_base_url)
+    item = service.get_public(session, contribution_id, media_base=settings.media_base_url)
+    return Response(item, media_type="application/json")
 
 
 @router.post(

@@ -1,15 +1,24 @@
-"""The public read side. Every public read starts from `public_contributions()`, which holds
-the one visibility rule (`publication.is_public()`)."""
+"""The public read side. Every public read starts from `public_page_rows()` (or, where the
+row itself is needed, `public_contributions()`), which hold the one visibility rule
+(`publication.is_public()`).
+
+Pages are built without ORM objects: the public columns in one select, then tags, media and
+variants in one query each, straight into JSON bytes (pydantic-core's encoder, the one the
+response models use). The public page cache (core/public_reads.py) keeps the bytes."""
 
 from __future__ import annotations
 
-from sqlalchemy import and_, exists, or_
+from typing import Any
+
+from pydantic_core import to_json
+from sqlalchemy import Connection, Row, Select, and_, exists, or_
+from sqlalchemy import select as sa_select
 from sqlalchemy.orm import selectinload
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
 from scrapbook.audit.service import Action, Anonymous, Entity, record
-from scrapbook.contributions.schemas import ContributionPublic
+from scrapbook.contributions.schemas import ContributionPublic, MediaPublic, media_url
 from scrapbook.core import cursor as cursors
 from scrapbook.core.config import Settings
 from scrapbook.core.errors import ErrorCode, InvalidInput, NotFound
@@ -17,12 +26,12 @@ from scrapbook.core.security import is_public_id
 from scrapbook.core.text import clean_text
 from scrapbook.gallery import search
 from scrapbook.gallery.publication import is_public
-from scrapbook.gallery.schemas import GalleryPage
-from scrapbook.models import Contribution, ContributionTag, MediaAsset
+from scrapbook.models import Contribution, ContributionTag, MediaAsset, MediaVariant
 
 
 def public_contributions() -> SelectOfScalar[Contribution]:
-    """Every public read starts here: contributions for which `is_public()` holds."""
+    """Public contributions as ORM rows (with media and tags), for the few reads that need
+    the row itself (a visitor's report). Pages are read by `public_page_rows()`."""
     return (
         select(Contribution)
         .where(is_public())
@@ -31,6 +40,63 @@ def public_contributions() -> SelectOfScalar[Contribution]:
             selectinload(Contribution.tag_links),  # type: ignore[arg-type]
         )
     )
+
+
+# The public rung's fields, read straight from their columns: a page is built from these and
+# nothing else, so nothing private can reach it (contributions/schemas.py is the one list).
+_ITEM_COLUMNS = [getattr(Contribution, name) for name in ContributionPublic.model_fields
+                 if name not in ("tags", "media")]
+_MEDIA_COLUMNS = [getattr(MediaAsset, name) for name in MediaPublic.model_fields
+                  if name != "variants"]
+
+
+def public_page_rows() -> Select[Any]:
+    """Every public read of contributions starts here: the public columns of contributions
+    for which `is_public()` holds (plus the internal key and order, never sent)."""
+    return sa_select(col(Contribution.pk), col(Contribution.published_seq), *_ITEM_COLUMNS).where(
+        is_public())
+
+
+def _items(conn: Connection, rows: list[Row[Any]], media_base: str) -> list[dict[str, Any]]:
+    """Public items from page rows: tags, media and variants in one query each (none for a
+    page of words only), no ORM objects. The same JSON as `ContributionPublic.of(row)`."""
+    items: dict[Any, dict[str, Any]] = {}
+    for row in rows:
+        item = {name: row._mapping[name] for name in ContributionPublic.model_fields
+                if name not in ("tags", "media")}
+        item["tags"], item["media"] = [], []
+        item["report_url"] = f"/api/gallery/{row.id}/report"
+        items[row.pk] = item
+    if not items:
+        return []
+    pks = list(items)
+    for pk, tag in conn.execute(
+        sa_select(col(ContributionTag.contribution_pk), col(ContributionTag.tag))
+        .where(col(ContributionTag.contribution_pk).in_(pks))
+        .order_by(col(ContributionTag.contribution_pk), col(ContributionTag.position))
+    ):
+        items[pk]["tags"].append(tag)
+    media: dict[Any, dict[str, Any]] = {}
+    for asset in conn.execute(
+        sa_select(col(MediaAsset.pk), col(MediaAsset.contribution_pk), *_MEDIA_COLUMNS)
+        .where(col(MediaAsset.contribution_pk).in_(pks))
+        .order_by(col(MediaAsset.contribution_pk), col(MediaAsset.position))
+    ):
+        entry = {name: asset._mapping[name] for name in MediaPublic.model_fields
+                 if name != "variants"}
+        if entry["duration"] is not None:
+            entry["duration"] = round(entry["duration"], 3)
+        entry["variants"] = {}
+        media[asset.pk] = entry
+        items[asset.contribution_pk]["media"].append(entry)
+    if media:
+        for asset_pk, name, key in conn.execute(
+            sa_select(col(MediaVariant.asset_pk), col(MediaVariant.name), col(MediaVariant.key))
+            .where(col(MediaVariant.asset_pk).in_(list(media)))
+            .order_by(col(MediaVariant.pk))
+        ):
+            media[asset_pk]["variants"][name] = media_url(key, media_base)
+    return list(items.values())
 
 
 def list_gallery(
@@ -44,14 +110,15 @@ def list_gallery(
     limit: int,
     cursor: str | None = None,
     media_base: str = "",
-) -> GalleryPage:
-    stmt = public_contributions()
+) -> bytes:
+    """One gallery page as JSON bytes (a `GalleryPage`), newest first."""
+    stmt = public_page_rows()
     if kind:
-        stmt = stmt.where(Contribution.kind == kind)
+        stmt = stmt.where(col(Contribution.kind) == kind)
     if form:
-        stmt = stmt.where(Contribution.form == form)
+        stmt = stmt.where(col(Contribution.form) == form)
     if region:
-        stmt = stmt.where(Contribution.region == region)
+        stmt = stmt.where(col(Contribution.region) == region)
     if tag:
         stmt = stmt.where(
             exists().where(
@@ -68,12 +135,12 @@ def list_gallery(
             or_(published < seq, and_(published == seq, col(Contribution.id) < last_id))
         )
     stmt = stmt.order_by(col(Contribution.published_seq).desc(), col(Contribution.id).desc())
-    rows = list(session.exec(stmt.limit(limit + 1)).all())
+    conn = session.connection()
+    rows = list(conn.execute(stmt.limit(limit + 1)))
     more = len(rows) > limit
     rows = rows[:limit]
     next_cursor = cursors.encode([rows[-1].published_seq, rows[-1].id]) if more and rows else None
-    items = [ContributionPublic.of(c, media_base) for c in rows]
-    return GalleryPage(items=items, next_cursor=next_cursor)
+    return to_json({"items": _items(conn, rows, media_base), "next_cursor": next_cursor})
 
 
 def get_public_row(session: Session, contribution_id: str) -> Contribution:
@@ -86,8 +153,16 @@ def get_public_row(session: Session, contribution_id: str) -> Contribution:
     return found
 
 
-def get_public(session: Session, contribution_id: str, media_base: str = "") -> ContributionPublic:
-    return ContributionPublic.of(get_public_row(session, contribution_id), media_base)
+def get_public(session: Session, contribution_id: str, media_base: str = "") -> bytes:
+    """One public contribution as JSON bytes (a `ContributionPublic`)."""
+    missing = NotFound("There is no published contribution with this id.")
+    if not is_public_id(contribution_id):
+        raise missing
+    conn = session.connection()
+    rows = list(conn.execute(public_page_rows().where(col(Contribution.id) == contribution_id)))
+    if not rows:
+        raise missing
+    return to_json(_items(conn, rows, media_base)[0])
 
 
 def tags_in_use(session: Session, limit: int = 200) -> list[str]:

@@ -164,3 +164,21 @@ def test_clearing_an_organisation_description_keeps_it_valid(admin, client):
     assert r.status_code == 200, r.text
     org = client.get(f"/openreferral/services/{tid('service/truro')}").json()["organization"]
     assert org["description"] == ""
+
+
+def test_a_kept_page_never_outlives_a_directory_change(admin, client):
+    sid = tid("service/truro")
+    for _ in range(2):  # kept by the page cache, with its ETag
+        listed = client.get("/api/services")
+        assert client.get(f"/api/services/{sid}").status_code == 200
+        oruk = client.get(f"/openreferral/services/{sid}").json()
+    assert oruk["status"] == "active"
+    r = admin.patch(f"{BASE}/services/{sid}", json={"name": "Truro friends, renamed"})
+    assert r.status_code == 200, r.text
+    assert client.get(f"/api/services/{sid}").json()["name"] == "Truro friends, renamed"
+    assert client.get("/api/services", headers={"If-None-Match": listed.headers["etag"]}) \
+        .status_code == 200
+    retired = admin.post(f"{BASE}/services/{sid}/retire", json={"reason": "Closed."})
+    assert retired.status_code == 200
+    assert client.get(f"/api/services/{sid}").status_code == 404
+    assert client.get(f"/openreferral/services/{sid}").json()["status"] == "defunct"

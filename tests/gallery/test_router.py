@@ -212,3 +212,35 @@ def test_reports_have_their_own_allowance_and_never_block_contributing(client, m
              for i in range(3)]
     assert codes == [202, 202, 429]
     assert submit(client).status_code == 202
+
+
+def test_pages_carry_exactly_the_public_rung_of_each_contribution(client, moderator, db,
+                                                                   tmp_path, settings):
+    """Pages are built from columns, not ORM rows: each item is what the public schema makes
+    of the row, media, variants and tags included, whatever the kind."""
+    from scrapbook.contributions.schemas import ContributionPublic
+    from scrapbook.gallery.service import public_contributions
+    from scrapbook.models import Contribution
+    from tests import av_samples
+
+    settings.media_base_url = "https://media.example.org"
+    wav = av_samples.wav_pcm(tmp_path)
+    ids = [
+        _publish(client, moderator, tags="tide, kettle", region="devon", display_name="Gull"),
+        _publish(client, moderator, kind="image", form="photo", title="Two pictures",
+                 files=[("a.jpg", plain_jpeg(), "image/jpeg"),
+                        ("b.jpg", plain_jpeg(), "image/jpeg")]),
+        _publish(client, moderator, kind="audio", form="song", transcript="Hum, then rain.",
+                 files=[(wav.name, wav.read_bytes(), "audio/wav")]),
+    ]
+    page = client.get("/api/gallery").json()["items"]
+    with db() as session:
+        rows = session.exec(public_contributions().where(Contribution.id.in_(ids))).all()
+        expected = {c.id: ContributionPublic.of(c, settings.media_base_url).model_dump(mode="json")
+                    for c in rows}
+    assert {item["id"]: item for item in page} == expected
+    assert [m["type"] for m in expected[ids[1]]["media"]] == ["image", "image"]
+    assert expected[ids[2]]["media"][0]["variants"]["audio"].startswith(
+        "https://media.example.org/media/")
+    for cid in ids:
+        assert client.get(f"/api/gallery/{cid}").json() == expected[cid]
