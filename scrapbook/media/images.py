@@ -114,8 +114,9 @@ def process_image(
     with _opened(data, max_bytes, max_pixels, label) as source:
         try:
             source.seek(0)  # GIF and animated WebP: the first frame only
+            upright = _upright(source)
             source.load()
-            clean = _clean_pixels(source)
+            display = _display(source, _fitted_size(upright, display_edge))
         except (Image.DecompressionBombWarning, Image.DecompressionBombError) as exc:
             raise TooLarge(
                 f"{label} has too many pixels to process safely.",
@@ -137,10 +138,9 @@ def process_image(
                 code=ErrorCode.invalid_image, field="files"
             ) from exc
 
-    display = _fit(clean, display_edge)
     # The thumb is reduced from the display copy, not the full picture again; its size is still
     # fitted to the picture's own proportions.
-    thumb = _resized(display, _fitted_size(clean.size, thumb_edge))
+    thumb = _resized(display, _fitted_size(upright, thumb_edge))
     return ProcessedImage(
         width=display.width,
         height=display.height,
@@ -149,21 +149,26 @@ def process_image(
     )
 
 
-def _clean_pixels(im: Image.Image) -> Image.Image:
-    """Apply orientation, convert to sRGB, then rebuild from raw pixels so no metadata survives."""
+def _display(im: Image.Image, size: tuple[int, int]) -> Image.Image:
+    """The display copy, `size` once upright: reduced once from the decoded picture, then turned
+    upright, converted to sRGB and rebuilt from raw pixels so that no metadata survives. Only
+    the reduction touches the full picture; every other step works on the display size."""
     icc = im.info.get("icc_profile")
     has_alpha = im.mode in ("RGBA", "LA", "PA", "RGBa", "La") or "transparency" in im.info
     method = _TRANSPOSE.get(_orientation(im))
-    if method is not None:
-        im = im.transpose(method)  # the metadata itself is never copied nor re-written
     target = "RGBA" if has_alpha else "RGB"
     if im.mode in ("I;16", "I;16B", "I;16L", "I"):
         im = im.point(lambda v: v / 256).convert("L")  # 16-bit grey down to 8 bits
+    if im.mode not in ("RGB", "RGBA", "CMYK", "L") or (has_alpha and im.mode != "RGBA"):
+        im = im.convert(target)  # palette and colour-key transparency, before any resampling
+    if method in _SWAPS:
+        size = size[1], size[0]  # the stored picture is still on its side
+    im = _resized(im, size)
+    if method is not None:
+        im = im.transpose(method)  # the metadata itself is never copied nor re-written
     if icc:
         try:
             source_profile = ImageCms.ImageCmsProfile(io.BytesIO(icc))
-            if im.mode not in ("RGB", "RGBA", "CMYK", "L") or (has_alpha and im.mode != "RGBA"):
-                im = im.convert(target)  # applies palette/colour-key transparency first
             out = ImageCms.profileToProfile(im, source_profile, _SRGB, outputMode=target)
             if out is not None:
                 im = out
@@ -172,6 +177,12 @@ def _clean_pixels(im: Image.Image) -> Image.Image:
     if im.mode != target:
         im = im.convert(target)
     return Image.frombytes(im.mode, im.size, im.tobytes())
+
+
+def _upright(im: Image.Image) -> tuple[int, int]:
+    """The picture's size once turned upright by its EXIF Orientation (read before decoding)."""
+    width, height = im.size
+    return (height, width) if _TRANSPOSE.get(_orientation(im)) in _SWAPS else (width, height)
 
 
 _ORIENTATION = 0x0112
@@ -184,6 +195,11 @@ _TRANSPOSE = {
     7: Image.Transpose.TRANSVERSE,
     8: Image.Transpose.ROTATE_90,
 }
+
+_SWAPS = (
+    Image.Transpose.TRANSPOSE, Image.Transpose.ROTATE_270,
+    Image.Transpose.TRANSVERSE, Image.Transpose.ROTATE_90,
+)
 
 
 def _orientation(im: Image.Image) -> int:
@@ -248,12 +264,6 @@ def _child(data: bytes, start: int, end: int, kind: bytes) -> tuple[int, int] | 
         if found == kind:
             return payload, stop
     return None
-
-
-def _fit(im: Image.Image, edge: int) -> Image.Image:
-    out = im.copy()
-    out.thumbnail((edge, edge), Image.Resampling.LANCZOS)
-    return out
 
 
 def _fitted_size(size: tuple[int, int], edge: int) -> tuple[int, int]:

@@ -6,7 +6,7 @@ import io
 
 import blurhash_rs
 import pytest
-from PIL import Image
+from PIL import Image, ImageChops, ImageDraw, ImageOps, ImageStat
 
 from scrapbook.core.errors import InvalidInput, TooLarge, UnsupportedMedia
 from scrapbook.media.images import ProcessedImage, check_image, process_image
@@ -32,6 +32,7 @@ from tests.samples import (
     png_with_text_chunks,
     svg_bytes,
     text_disguised_as_jpeg,
+    tracking_exif,
     truncated_jpeg,
     webp_image,
 )
@@ -141,6 +142,86 @@ def test_camera_photo_turned_sideways_becomes_portrait_with_red_on_top():
     display = images["display"].convert("RGB")
     assert close_to(display.getpixel((300, 200)), RED)
     assert close_to(display.getpixel((300, 600)), BLUE)
+
+
+# Upright quadrants: red, green / blue, yellow. Stored turned as a camera would store it for
+# each EXIF Orientation, so only a correctly applied orientation gives them back.
+QUADRANTS = (RED, GREEN, BLUE, (240, 220, 40))
+_STORED = {  # the transpose that turns an upright picture into its stored form
+    1: None,
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_90,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_270,
+}
+
+
+def quadrants_jpeg(width: int, height: int, orientation: int = 1, **params) -> bytes:
+    """A JPEG stored width x height, upright (after its Orientation) in four coloured quarters,
+    with camera EXIF and GPS."""
+    upright = (height, width) if orientation >= 5 else (width, height)
+    im = Image.new("RGB", upright, QUADRANTS[0])
+    draw = ImageDraw.Draw(im)
+    w, h = upright
+    draw.rectangle((w // 2, 0, w, h // 2), fill=QUADRANTS[1])
+    draw.rectangle((0, h // 2, w // 2, h), fill=QUADRANTS[2])
+    draw.rectangle((w // 2, h // 2, w, h), fill=QUADRANTS[3])
+    if _STORED[orientation] is not None:
+        im = im.transpose(_STORED[orientation])
+    assert im.size == (width, height)
+    buf = io.BytesIO()
+    im.save(buf, "JPEG", quality=92, exif=tracking_exif(orientation), **params)
+    return buf.getvalue()
+
+
+def reference_display(data: bytes, edge: int) -> Image.Image:
+    """What a plain Pillow pipeline makes: the whole picture decoded, turned upright, fitted,
+    through the same lossy WebP."""
+    im = ImageOps.exif_transpose(Image.open(io.BytesIO(data)))
+    im.thumbnail((edge, edge), Image.Resampling.LANCZOS)
+    buf = io.BytesIO()
+    im.save(buf, "WEBP", quality=82)
+    return Image.open(buf)
+
+
+def assert_looks_like(im: Image.Image, expected: Image.Image) -> None:
+    assert im.size == expected.size
+    im, expected = im.convert("RGB"), expected.convert("RGB")
+    w, h = im.size
+    for x, y in ((w // 4, h // 4), (3 * w // 4, h // 4), (w // 4, 3 * h // 4),
+                 (3 * w // 4, 3 * h // 4)):
+        assert close_to(im.getpixel((x, y)), expected.getpixel((x, y))), (x, y)
+    # Across the whole picture, edges included: a few levels at most on average.
+    assert max(ImageStat.Stat(ImageChops.difference(im, expected)).mean) < 3
+
+
+SMALL_EDGES = {"display_edge": 400, "thumb_edge": 160}
+
+
+@pytest.mark.parametrize("orientation", range(1, 9))
+def test_every_orientation_is_applied_when_the_picture_is_reduced(orientation):
+    # 1001x603 stored: neither side a multiple of 8, reduced about 2.5 times.
+    data = quadrants_jpeg(1001, 603, orientation)
+    result = process(data, **SMALL_EDGES)
+    assert_no_metadata(result)
+    images = open_all(result)
+    assert_looks_like(images["display"], reference_display(data, 400))
+    assert_looks_like(images["thumb"], reference_display(data, 160))
+    assert (result.width, result.height) == images["display"].size
+
+
+def test_large_sideways_photo_with_profile_is_upright_and_clean():
+    result = process(jpeg_with_metadata(4400, 3000, 6))  # ICC profile, XMP, GPS, Orientation 6
+    assert_no_metadata(result)
+    images = open_all(result)
+    assert images["display"].size == (1396, 2048)
+    assert images["thumb"].size == (436, 640)
+    display = images["display"].convert("RGB")
+    assert close_to(display.getpixel((698, 500)), RED)
+    assert close_to(display.getpixel((698, 1500)), BLUE)
 
 
 # --- formats ---------------------------------------------------------------------------------
