@@ -16,7 +16,7 @@ from typing import BinaryIO
 
 import pillow_heif
 from blurhash_rs import blurhash_encode
-from PIL import Image, ImageCms, ImageFile
+from PIL import Image, ImageCms, ImageFile, JpegImagePlugin
 
 from scrapbook.core.errors import ErrorCode, InvalidInput, TooLarge, UnsupportedMedia
 from scrapbook.core.units import limit_words, size_words
@@ -114,9 +114,18 @@ def process_image(
     with _opened(data, max_bytes, max_pixels, label) as source:
         try:
             source.seek(0)  # GIF and animated WebP: the first frame only
-            upright = _upright(source)
+            if not isinstance(source, JpegImagePlugin.JpegImageFile):
+                source.load()  # a PNG's EXIF may follow its pixels; a JPEG's comes first
+            method = _TRANSPOSE.get(_orientation(source))
+            upright = _turned(source.size, method)
+            display_size = _fitted_size(upright, display_edge)
+            # The display size as the picture is stored (a sideways photo is still sideways).
+            stored_size = _turned(display_size, method)
+            box = None
+            if isinstance(source, JpegImagePlugin.JpegImageFile):
+                box = _draft(source, stored_size)
             source.load()
-            display = _display(source, _fitted_size(upright, display_edge))
+            display = _display(source, stored_size, method, box)
         except (Image.DecompressionBombWarning, Image.DecompressionBombError) as exc:
             raise TooLarge(
                 f"{label} has too many pixels to process safely.",
@@ -149,21 +158,35 @@ def process_image(
     )
 
 
-def _display(im: Image.Image, size: tuple[int, int]) -> Image.Image:
-    """The display copy, `size` once upright: reduced once from the decoded picture, then turned
-    upright, converted to sRGB and rebuilt from raw pixels so that no metadata survives. Only
-    the reduction touches the full picture; every other step works on the display size."""
+def _draft(im: JpegImagePlugin.JpegImageFile,
+           size: tuple[int, int]) -> tuple[float, float, float, float] | None:
+    """Have libjpeg decode at 1/2, 1/4 or 1/8 scale, the largest reduction that still
+    leaves at least `size` (the stored orientation's display size), so the full picture is
+    never held. Returns the original picture's extent in the reduced image (a side that is not
+    a multiple of the scale leaves a part pixel at the edge), for the exact final resize."""
+    if im.size == size:
+        return None
+    drafted = im.draft(None, size)  # the scale only, never a mode change
+    if drafted is None:
+        return None
+    left, top, right, bottom = drafted[1]
+    return left, top, right, bottom
+
+
+def _display(im: Image.Image, size: tuple[int, int], method: Image.Transpose | None,
+             box: tuple[float, float, float, float] | None) -> Image.Image:
+    """The display copy, `size` as stored: reduced once from the decoded picture (the part of it
+    in `box`, when given), then turned upright, converted to sRGB and rebuilt from raw pixels so
+    that no metadata survives. Only the reduction touches the full picture; every other step
+    works on the display size."""
     icc = im.info.get("icc_profile")
     has_alpha = im.mode in ("RGBA", "LA", "PA", "RGBa", "La") or "transparency" in im.info
-    method = _TRANSPOSE.get(_orientation(im))
     target = "RGBA" if has_alpha else "RGB"
     if im.mode in ("I;16", "I;16B", "I;16L", "I"):
         im = im.point(lambda v: v / 256).convert("L")  # 16-bit grey down to 8 bits
     if im.mode not in ("RGB", "RGBA", "CMYK", "L") or (has_alpha and im.mode != "RGBA"):
         im = im.convert(target)  # palette and colour-key transparency, before any resampling
-    if method in _SWAPS:
-        size = size[1], size[0]  # the stored picture is still on its side
-    im = _resized(im, size)
+    im = _resized(im, size, box)
     if method is not None:
         im = im.transpose(method)  # the metadata itself is never copied nor re-written
     if icc:
@@ -179,10 +202,9 @@ def _display(im: Image.Image, size: tuple[int, int]) -> Image.Image:
     return Image.frombytes(im.mode, im.size, im.tobytes())
 
 
-def _upright(im: Image.Image) -> tuple[int, int]:
-    """The picture's size once turned upright by its EXIF Orientation (read before decoding)."""
-    width, height = im.size
-    return (height, width) if _TRANSPOSE.get(_orientation(im)) in _SWAPS else (width, height)
+def _turned(size: tuple[int, int], method: Image.Transpose | None) -> tuple[int, int]:
+    """A size after (or before) the Orientation's transpose: a quarter turn swaps the sides."""
+    return (size[1], size[0]) if method in _SWAPS else size
 
 
 _ORIENTATION = 0x0112
@@ -282,10 +304,11 @@ def _fitted_size(size: tuple[int, int], edge: int) -> tuple[int, int]:
     return max(rounded, 1), edge
 
 
-def _resized(im: Image.Image, size: tuple[int, int]) -> Image.Image:
-    if im.size == size:
+def _resized(im: Image.Image, size: tuple[int, int],
+             box: tuple[float, float, float, float] | None = None) -> Image.Image:
+    if im.size == size and box is None:
         return im
-    return im.resize(size, Image.Resampling.LANCZOS, reducing_gap=2.0)
+    return im.resize(size, Image.Resampling.LANCZOS, box=box, reducing_gap=2.0)
 
 
 def _encode(name: str, im: Image.Image) -> Derivative:

@@ -6,7 +6,7 @@ import io
 
 import blurhash_rs
 import pytest
-from PIL import Image, ImageChops, ImageDraw, ImageOps, ImageStat
+from PIL import Image, ImageChops, ImageDraw, ImageOps, ImageStat, JpegImagePlugin
 
 from scrapbook.core.errors import InvalidInput, TooLarge, UnsupportedMedia
 from scrapbook.media.images import ProcessedImage, check_image, process_image
@@ -211,6 +211,42 @@ def test_every_orientation_is_applied_when_the_picture_is_reduced(orientation):
     assert_looks_like(images["display"], reference_display(data, 400))
     assert_looks_like(images["thumb"], reference_display(data, 160))
     assert (result.width, result.height) == images["display"].size
+
+
+@pytest.mark.parametrize(
+    ("size", "orientation", "progressive", "scale"),
+    [
+        ((2101, 1303), 6, False, 4),  # sides not multiples of 8 or of the scale
+        ((2101, 1303), 3, True, 4),  # progressive
+        ((4003, 2999), 8, True, 8),
+        ((1001, 603), 5, False, 2),
+        ((799, 601), 1, False, 1),  # too small to decode reduced: the whole picture
+    ],
+)
+def test_jpeg_is_decoded_reduced_where_the_display_size_allows(
+    monkeypatch, size, orientation, progressive, scale
+):
+    drafted = []
+    original = JpegImagePlugin.JpegImageFile.draft
+
+    def spy(self, mode, requested):
+        result = original(self, mode, requested)
+        drafted.append((requested, self.size))
+        return result
+
+    monkeypatch.setattr(JpegImagePlugin.JpegImageFile, "draft", spy)
+    data = quadrants_jpeg(*size, orientation, progressive=progressive)
+    assert Image.open(io.BytesIO(data)).info.get("progressive", 0) == progressive
+    result = process(data, **SMALL_EDGES)
+    [(requested, decoded)] = drafted
+    # libjpeg decoded at 1/scale, never below the display size (as stored, still on its side).
+    assert decoded == (-(-size[0] // scale), -(-size[1] // scale))
+    assert decoded[0] >= requested[0] and decoded[1] >= requested[1]
+    assert_no_metadata(result)
+    images = open_all(result)
+    assert max(images["display"].size) == 400
+    assert_looks_like(images["display"], reference_display(data, 400))
+    assert_looks_like(images["thumb"], reference_display(data, 160))
 
 
 def test_large_sideways_photo_with_profile_is_upright_and_clean():
