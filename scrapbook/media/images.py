@@ -186,7 +186,7 @@ def _display(im: Image.Image, size: tuple[int, int], method: Image.Transpose | N
         im = im.point(lambda v: v / 256).convert("L")  # 16-bit grey down to 8 bits
     if im.mode not in ("RGB", "RGBA", "CMYK", "L") or (has_alpha and im.mode != "RGBA"):
         im = im.convert(target)  # palette and colour-key transparency, before any resampling
-    im = _resized(im, size, box)
+    im = _resized(im, size, box=box)
     if method is not None:
         im = im.transpose(method)  # the metadata itself is never copied nor re-written
     if icc:
@@ -305,10 +305,13 @@ def _fitted_size(size: tuple[int, int], edge: int) -> tuple[int, int]:
 
 
 def _resized(im: Image.Image, size: tuple[int, int],
+             resample: Image.Resampling = Image.Resampling.LANCZOS,
              box: tuple[float, float, float, float] | None = None) -> Image.Image:
+    """A new image of `size` (`Image.thumbnail`'s resampling), or the same one if it already
+    is that size: never a needless copy."""
     if im.size == size and box is None:
         return im
-    return im.resize(size, Image.Resampling.LANCZOS, box=box, reducing_gap=2.0)
+    return im.resize(size, resample, box=box, reducing_gap=2.0)
 
 
 def _encode(name: str, im: Image.Image) -> Derivative:
@@ -318,7 +321,9 @@ def _encode(name: str, im: Image.Image) -> Derivative:
 
 
 def _blurhash(im: Image.Image) -> str:
-    small = im.convert("RGB")
-    small.thumbnail((32, 32))
+    """From the thumb, reduced to 32 px first (alpha dropped, as the encoder would)."""
+    if im.mode != "RGB":
+        im = im.convert("RGB")  # before reducing: transparent pixels keep their colour
+    small = _resized(im, _fitted_size(im.size, 32), Image.Resampling.BICUBIC)
     x, y = (4, 3) if small.width >= small.height else (3, 4)
     return blurhash_encode(small, x_components=x, y_components=y)
