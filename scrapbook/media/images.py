@@ -28,6 +28,12 @@ ImageFile.LOAD_TRUNCATED_IMAGES = False
 ACCEPTED_FORMATS = ("JPEG", "PNG", "WEBP", "GIF", "HEIF")
 ACCEPTED_TYPES = ("image/jpeg", "image/png", "image/webp", "image/gif", "image/heic")
 OUTPUT_TYPE = "image/webp"
+WEBP_QUALITY = 82
+# libwebp's effort (0-6) for each derivative. The display copy uses 1: on photographs (and
+# photographed drawings) it makes files within about 2% of method 4's, at the same quality, in
+# less than half the time (clean digital drawings grow by up to about 13%). The thumb, served
+# two dozen to a gallery page, keeps 4: its files are up to 8% smaller, for ~35 ms.
+WEBP_METHODS = {"display": 1, "thumb": 4}
 _SRGB = ImageCms.createProfile("sRGB")
 
 
@@ -316,7 +322,7 @@ def _resized(im: Image.Image, size: tuple[int, int],
 
 def _encode(name: str, im: Image.Image) -> Derivative:
     buf = io.BytesIO()
-    im.save(buf, "WEBP", quality=82, method=4)
+    im.save(buf, "WEBP", quality=WEBP_QUALITY, method=WEBP_METHODS[name])
     return Derivative(name, buf.getvalue(), OUTPUT_TYPE, im.width, im.height)
 
 
