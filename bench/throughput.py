@@ -58,7 +58,7 @@ NGINX = shutil.which("nginx") or "/usr/sbin/nginx"  # sbin: not on every user's 
 # `scrapbook serve`'s uvicorn options (scrapbook/cli.py), for the factory with the bare routes.
 BARE_SERVER = [
     "-m", "uvicorn", "--factory", "bench.bare:create_bench_app", "--host", "127.0.0.1",
-    "--no-access-log", "--no-server-header", "--log-level", "warning",
+    "--no-access-log", "--no-server-header", "--no-proxy-headers", "--log-level", "warning",
 ]
 SPIKE_SERVER = ["-m", "scrapbook.cli", "serve", "--workers", "2"]
 ANCHORS = {"bytes": "bare route, ready bytes", "dicts": "bare route, list of dicts"}
