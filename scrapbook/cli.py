@@ -49,22 +49,29 @@ def migrate() -> None:
 def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
-    workers: Annotated[int, typer.Option(help="Worker processes.")] = 1,
+    workers: Annotated[int | None, typer.Option(
+        help="Worker processes (default: SCRAPBOOK_WEB_WORKERS, else one per core, at most 4)."
+    )] = None,
 ) -> None:
     """Apply pending migrations, then serve the app."""
     import uvicorn
 
     settings = get_settings()
+    workers = workers or settings.resolved_web_workers()
     settings.resolved_secret_key()  # generate the development secret once, before workers fork
     run_migrations()
     load_seed_on_first_run()
-    typer.echo(f"Scrapbook on http://{host}:{port}  (API docs at /docs)")
+    typer.echo(f"Scrapbook on http://{host}:{port}  (API docs at /docs), "
+               f"{workers} worker process{'es' if workers > 1 else ''}")
     uvicorn.run(
         "scrapbook.main:create_app",
         factory=True,
         host=host,
         port=port,
         workers=workers,
+        # Each worker process imports the app afresh (spawned): on a busy machine that takes
+        # longer than uvicorn's default 5 s, which would kill and restart it again and again.
+        timeout_worker_healthcheck=60,
         access_log=False,  # privacy: no client addresses or request lines in logs
         # Only a configured reverse proxy may tell us the client address and scheme.
         proxy_headers=settings.forwarded_allow_ips is not None,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import secrets
 from functools import lru_cache
 from pathlib import Path
@@ -115,6 +116,10 @@ class Settings(BaseSettings):
     # "127.0.0.1"); unset means the app is reached directly and such headers are ignored.
     forwarded_allow_ips: str | None = None
 
+    # `scrapbook serve` worker processes; 0: one per core, at most 4. Every process shares the
+    # database, the limits, the public cache's generation and the job queue.
+    web_workers: int = Field(default=0, ge=0)
+
     # Moderator sessions.
     session_hours: int = 12
     password_min: int = Field(default=12, ge=8)  # a moderator's password, in characters
@@ -128,11 +133,18 @@ class Settings(BaseSettings):
     # `cdn_stale_seconds` while it fetches the new one.
     cdn_max_age: int = Field(default=0, ge=0)
     cdn_purge_url: str | None = None
+    cdn_purge_token: str | None = None  # sent as a bearer token with each purge
     cdn_stale_seconds: int = Field(default=60, ge=0)
 
     # Gallery paging.
     page_default: int = 24
     page_max: int = 100
+
+    @model_validator(mode="after")
+    def _purge_over_http(self) -> Settings:
+        if self.cdn_purge_url and not self.cdn_purge_url.startswith(("http://", "https://")):
+            raise ValueError("SCRAPBOOK_CDN_PURGE_URL must be an http:// or https:// URL")
+        return self
 
     @model_validator(mode="after")
     def _refuse_unsafe_production(self) -> Settings:
@@ -142,6 +154,9 @@ class Settings(BaseSettings):
                     "SCRAPBOOK_SECRET_KEY must be at least 32 random characters in production"
                 )
         return self
+
+    def resolved_web_workers(self) -> int:
+        return self.web_workers or max(1, min(os.cpu_count() or 1, 4))
 
     @property
     def public_generation_path(self) -> Path:

@@ -25,6 +25,7 @@ from sqlmodel import Session, col, select
 
 from scrapbook.audit.service import Entity, erase_content
 from scrapbook.core import clock, public_reads
+from scrapbook.core.cdn import Purger, PurgingGeneration
 from scrapbook.core.config import Settings
 from scrapbook.core.db import make_engine
 from scrapbook.gallery import search
@@ -158,6 +159,10 @@ def watched_engine(settings: Settings) -> Engine:
     """The database engine for this process (app, worker or CLI): its commits that change a
     public read advance the public cache's generation, shared by every process."""
     engine = make_engine(settings.database_url)
-    public_reads.attach(engine, public_reads.make_generation(
-        settings.redis_url, settings.public_generation_path))
+    generation = public_reads.make_generation(settings.redis_url,
+                                              settings.public_generation_path)
+    if settings.cdn_purge_url:
+        generation = PurgingGeneration(
+            generation, Purger(settings.cdn_purge_url, settings.cdn_purge_token))
+    public_reads.attach(engine, generation)
     return engine
