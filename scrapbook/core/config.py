@@ -97,6 +97,7 @@ class Settings(BaseSettings):
     # the window; past `signin_global_failures` failures for a username from anywhere in the
     # window, every attempt for it is slowed by `signin_slowdown_seconds` (never refused).
     signin_failures_max: int = 5
+    signin_backoff_seconds: float = Field(default=1.0, gt=0)  # the first wait, then doubling
     signin_window_seconds: int = 900
     signin_global_failures: int = 50
     signin_slowdown_seconds: float = 2.0

@@ -95,8 +95,8 @@ class SigninThrottle:
     """
 
     def __init__(self, settings: Settings, store: HitStore | None = None) -> None:
-        self.pairs = Backoff(settings.signin_failures_max, 1.0, settings.signin_window_seconds,
-                             store=store, name="signin")
+        self.pairs = Backoff(settings.signin_failures_max, settings.signin_backoff_seconds,
+                             settings.signin_window_seconds, store=store, name="signin")
         self.usernames = SlidingWindow(10**9, settings.signin_window_seconds, store,
                                        "signin-username")
         self.ceiling = settings.signin_global_failures
