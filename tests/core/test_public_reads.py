@@ -208,3 +208,24 @@ def test_a_withdrawal_through_one_process_is_gone_from_the_other_at_once(
             for table in TABLES:
                 conn.execute(text(f"DELETE FROM {table}"))  # noqa: S608 (fixed names)
         application.state.engine.dispose()
+
+
+def test_pages_are_gzipped_for_clients_that_take_it(client, moderator):
+
+    for i in range(6):  # a page well past a packet
+        approve(moderator, submit(client, title=f"Letter {i}", body="A long quiet day. " * 40)
+                .json()["id"])
+    plain = client.get("/api/gallery", headers={"Accept-Encoding": "identity"})
+    assert "content-encoding" not in plain.headers
+    assert plain.headers["vary"] == "Accept-Encoding"
+    packed = client.get("/api/gallery", headers={"Accept-Encoding": "br, gzip;q=0.8"})
+    assert packed.headers["content-encoding"] == "gzip"
+    assert packed.json() == plain.json()  # httpx undoes the gzip
+    assert int(packed.headers["content-length"]) < len(plain.content) / 3
+    assert packed.headers["etag"] != plain.headers["etag"]
+    for answer, encoding in ((plain, "identity"), (packed, "gzip")):
+        again = client.get("/api/gallery", headers={"Accept-Encoding": encoding,
+                                                    "If-None-Match": answer.headers["etag"]})
+        assert again.status_code == 304
+    refused = client.get("/api/gallery", headers={"Accept-Encoding": "gzip;q=0"})
+    assert "content-encoding" not in refused.headers
