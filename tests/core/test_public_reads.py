@@ -211,7 +211,6 @@ def test_a_withdrawal_through_one_process_is_gone_from_the_other_at_once(
 
 
 def test_pages_are_gzipped_for_clients_that_take_it(client, moderator):
-
     for i in range(6):  # a page well past a packet
         approve(moderator, submit(client, title=f"Letter {i}", body="A long quiet day. " * 40)
                 .json()["id"])
