@@ -33,6 +33,7 @@ class ErrorCode(StrEnum):
     too_large = "too_large"
     rate_limited = "rate_limited"
     busy = "busy"
+    unavailable = "unavailable"
     not_signed_in = "not_signed_in"
     forbidden = "forbidden"
     method_not_allowed = "method_not_allowed"
@@ -124,6 +125,10 @@ MEANINGS: dict[ErrorCode, str] = {
         "Too many requests from this client; Retry-After says when to try again."
     ),
     ErrorCode.busy: "The server is at capacity; try again shortly (Retry-After).",
+    ErrorCode.unavailable: (
+        "A service the server relies on (Redis) cannot be reached just now; nothing was "
+        "stored. Try again shortly (Retry-After)."
+    ),
     ErrorCode.not_signed_in: "Sign in as a moderator first.",
     ErrorCode.forbidden: "Signed in, but not allowed to do this.",
     ErrorCode.method_not_allowed: (
@@ -363,6 +368,25 @@ def install_error_handlers(app: FastAPI) -> None:
         return JSONResponse(
             error_body(code, detail), status_code=exc.status_code, headers=exc.headers
         )
+
+    try:
+        from redis.exceptions import ConnectionError as RedisDown
+        from redis.exceptions import TimeoutError as RedisSlow
+    except ImportError:  # pragma: no cover (redis is a dependency)
+        pass
+    else:
+        async def _redis_unavailable(_: Request, exc: Exception) -> JSONResponse:
+            # Limits and the job queue live in Redis at scale: without it nothing is taken in
+            # (a limit that cannot be counted is not skipped), and the reader is told plainly.
+            log.error("Redis unreachable: %s", type(exc).__name__)
+            return JSONResponse(
+                error_body(ErrorCode.unavailable, "Scrapbook cannot take this in just now. "
+                           "Nothing was stored; please try again in a minute."),
+                status_code=503, headers={"Retry-After": "30"},
+            )
+
+        app.add_exception_handler(RedisDown, _redis_unavailable)
+        app.add_exception_handler(RedisSlow, _redis_unavailable)
 
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, exc: Exception) -> JSONResponse:

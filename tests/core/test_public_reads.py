@@ -228,3 +228,15 @@ def test_pages_are_gzipped_for_clients_that_take_it(client, moderator):
         assert again.status_code == 304
     refused = client.get("/api/gallery", headers={"Accept-Encoding": "gzip;q=0"})
     assert "content-encoding" not in refused.headers
+
+
+def test_without_redis_reads_still_work_and_writes_are_refused_plainly(settings):
+    down = settings.model_copy(update={"redis_url": "redis://127.0.0.1:1/0"})
+    application = create_app(down)
+    with TestClient(application) as visitor:
+        assert visitor.get("/api/gallery").json()["items"] == []
+        r = submit(visitor, title="Into the void", process=False)
+        assert r.status_code == 503 and r.json()["error"] == "unavailable"
+        assert int(r.headers["retry-after"]) > 0
+    with application.state.engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM contribution")).scalar_one() == 0
