@@ -29,8 +29,11 @@ def make_engine(url: str, pool_size: int = 10) -> Engine:
     if url.startswith("sqlite"):
         # hide_parameters: a failing statement's values (someone's words, an email) never
         # reach a log through the exception text.
+        # A connection for each request thread that may want one (Starlette's pool has 40):
+        # opening one runs the pragmas below, so none is opened and closed per request.
         engine = create_engine(
-            url, connect_args={"check_same_thread": False, "timeout": 30}, hide_parameters=True
+            url, connect_args={"check_same_thread": False, "timeout": 30}, hide_parameters=True,
+            pool_size=32, max_overflow=16,
         )
 
         @event.listens_for(engine, "connect")

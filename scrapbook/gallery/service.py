@@ -27,6 +27,7 @@ from scrapbook.core.text import clean_text
 from scrapbook.gallery import search
 from scrapbook.gallery.publication import is_public
 from scrapbook.models import Contribution, ContributionTag, MediaAsset, MediaVariant
+from scrapbook.vocabulary import Kind
 
 
 def public_contributions() -> SelectOfScalar[Contribution]:
@@ -58,8 +59,9 @@ def public_page_rows() -> Select[Any]:
 
 
 def _items(conn: Connection, rows: list[Row[Any]], media_base: str) -> list[dict[str, Any]]:
-    """Public items from page rows: tags, media and variants in one query each (none for a
-    page of words only), no ORM objects. The same JSON as `ContributionPublic.of(row)`."""
+    """Public items from page rows: tags, media and variants in one query each (no media
+    query for a page of words only: text takes no files), no ORM objects. The same JSON as
+    `ContributionPublic.of(row)`."""
     items: dict[Any, dict[str, Any]] = {}
     for row in rows:
         item = {name: row._mapping[name] for name in ContributionPublic.model_fields
@@ -77,9 +79,10 @@ def _items(conn: Connection, rows: list[Row[Any]], media_base: str) -> list[dict
     ):
         items[pk]["tags"].append(tag)
     media: dict[Any, dict[str, Any]] = {}
-    for asset in conn.execute(
+    with_media = [pk for pk, item in items.items() if item["kind"] != Kind.text]
+    for asset in () if not with_media else conn.execute(
         sa_select(col(MediaAsset.pk), col(MediaAsset.contribution_pk), *_MEDIA_COLUMNS)
-        .where(col(MediaAsset.contribution_pk).in_(pks))
+        .where(col(MediaAsset.contribution_pk).in_(with_media))
         .order_by(col(MediaAsset.contribution_pk), col(MediaAsset.position))
     ):
         entry = {name: asset._mapping[name] for name in MediaPublic.model_fields
