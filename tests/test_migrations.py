@@ -84,3 +84,25 @@ def test_audit_events_gain_their_entity_and_directory_events_leave_changes(tmp_p
     engine.dispose()
     assert back[0][0] == "a" * 16 and back[1][0] is None
     assert '"entity": "service"' in back[1][1] and '"id": "s-1"' in back[1][1]
+
+
+def test_pages_are_read_down_an_index_not_sorted(database_url):
+    """The gallery's and the queue's orders each have an index (alembic check cannot compare
+    the queue's, which has a descending part), and on SQLite neither page sorts its rows."""
+    from scrapbook.gallery.service import public_page_rows
+    from scrapbook.models import Contribution
+
+    engine = create_engine(database_url)
+    names = {ix["name"] for ix in inspect(engine).get_indexes("contribution")}
+    assert {"ix_contribution_gallery_order", "ix_contribution_queue_order"} <= names
+    if engine.dialect.name == "sqlite":
+        gallery = public_page_rows().order_by(
+            Contribution.published_seq.desc(), Contribution.id.desc()).limit(25)
+        queue = (text("SELECT pk FROM contribution WHERE status = 'pending' "
+                      "ORDER BY at_risk DESC, received_on, pk LIMIT 25"))
+        with engine.connect() as conn:
+            for stmt in (gallery, queue):
+                sql = str(stmt.compile(engine, compile_kwargs={"literal_binds": True}))
+                plan = " ".join(str(r) for r in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}"))
+                assert "TEMP B-TREE" not in plan, plan
+    engine.dispose()

@@ -3,7 +3,7 @@
 import datetime as dt
 from typing import TYPE_CHECKING, Optional
 
-from sqlalchemy import Column, ForeignKey, Integer, Text
+from sqlalchemy import Column, ForeignKey, Index, Integer, Text, text
 from sqlmodel import Field, Relationship, SQLModel
 
 if TYPE_CHECKING:
@@ -12,6 +12,12 @@ if TYPE_CHECKING:
 
 class Contribution(SQLModel, table=True):
     __tablename__ = "contribution"
+    __table_args__ = (
+        # Pages in the order they are read: the gallery (public, newest first) and the
+        # moderation queue (at risk first, then oldest first).
+        Index("ix_contribution_gallery_order", "status", "published_seq", "id"),
+        Index("ix_contribution_queue_order", "status", text("at_risk DESC"), "received_on", "pk"),
+    )
 
     # Internal key, never shown: public URLs use the random `id`.
     pk: int | None = Field(default=None, primary_key=True)
