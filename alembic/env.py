@@ -33,10 +33,16 @@ def include_name(name: str | None, type_: str, parent_names: Mapping[str, str | 
     return name != SEARCH_TABLE and not name.startswith(f"{SEARCH_TABLE}_")
 
 
+def include_object(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any
+                   ) -> bool:
+    return not (type_ == "index" and name in EXPRESSION_INDEXES)
+
+
 OPTIONS: dict[str, Any] = {
     "target_metadata": target_metadata,
     "render_as_batch": True,
     "include_name": include_name,
+    "include_object": include_object,
 }
 
 
