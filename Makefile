@@ -49,8 +49,10 @@ bench-deps:
 	command -v wrk >/dev/null 2>&1 && command -v nginx >/dev/null 2>&1 || \
 	  { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y wrk nginx-light; }
 
+# The libvips anchor (pyvips's binary wheel carries libvips) is installed for the bench only.
 bench: $(STAMP) bench-deps
-	$(BIN)/python -m bench
+	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
+	$(BIN)/python -m bench $(BENCH_ARGS)
 
 # The image fuzz test at length (the suite runs 300 cases): FUZZ_CASES=... FUZZ_SEED=... make fuzz
 FUZZ_CASES ?= 5000

@@ -1,8 +1,15 @@
-"""`make bench`: image and media pipelines, uploads, gallery reads and media serving.
+"""`make bench`: image and media pipelines, uploads, gallery reads and media serving, gallery
+throughput and a spike, and the database at 100k (and 1M) contributions.
 
-Run: .venv/bin/python -m bench [--rows 5000] [--requests 200] [--only core|media|...]
+Run: .venv/bin/python -m bench [--rows 5000] [--requests 200] [--only core|media|issue10|...]
+     [--sizes 100000[,1000000]]
 Set SCRAPBOOK_BENCH_DATABASE_URL to benchmark PostgreSQL (its tables are emptied first; the
 media benchmarks always use their own SQLite file).
+
+Issue 10 (`--only issue10`): `vips` (bench/images.py: the image pipeline beside libvips),
+`throughput` (bench/throughput.py: wrk on the gallery cached and uncached beside two bare
+routes in the same server, and a 2,000-connection spike through nginx), `scale`
+(bench/scale.py: the uncached gallery, search and queue at --sizes on SQLite and PostgreSQL).
 
 Media (bench/media.py, `--only media`): the server's peak RSS while a 499 MB video arrives by
 multipart and by tus; av.process remux, transcode and audio beside PyAV's demux, decode and bare
@@ -197,8 +204,9 @@ def bench_http(url: str, rows: int, n: int) -> list[tuple[str, str]]:
     return results
 
 
-GROUPS = {"core": ("images", "http"), "media": PARTS}
-CHOICES = ("images", "http", *PARTS)
+ISSUE10 = ("vips", "throughput", "scale")
+GROUPS = {"core": ("images", "http"), "media": PARTS, "issue10": ISSUE10}
+CHOICES = ("images", "http", *PARTS, *ISSUE10)
 
 
 def _chosen(only: str | None) -> tuple[str, ...]:
@@ -223,8 +231,13 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3, help="runs of each media pipeline")
     parser.add_argument(
         "--only",
-        help="comma-separated: core (images, http) and/or media (upload, video, audio, range)",
+        help="comma-separated: core (images, http), media (upload, video, audio, range), "
+        "issue10 (vips, throughput, scale)",
     )
+    parser.add_argument("--sizes", default="100000",
+                        help="contribution counts for `scale`, e.g. 100000,1000000")
+    parser.add_argument("--duration", type=float, default=5.0,
+                        help="seconds per wrk run for `throughput`")
     args = parser.parse_args()
     chosen = _chosen(args.only)
     url = os.environ.get("SCRAPBOOK_BENCH_DATABASE_URL")
@@ -238,6 +251,20 @@ def main() -> None:
     media = tuple(part for part in PARTS if part in chosen)
     if media:
         results += bench_media(media, repeats=args.repeats)
+    if "vips" in chosen:
+        from bench import images
+
+        results += images.run()
+    if "throughput" in chosen:
+        from bench import throughput
+
+        results += throughput.run(os.environ.get("SCRAPBOOK_BENCH_DATABASE_URL"), 3000,
+                                  args.duration)
+    if "scale" in chosen:
+        from bench import scale
+
+        sizes = [int(n) for n in args.sizes.replace("_", "").split(",") if n]
+        results += scale.run(sizes, ["sqlite", "postgresql"])
     backend = url.split(":", 1)[0]
     print(f"\nScrapbook benchmarks ({backend}, {os.cpu_count()} cores, {dt.date.today()})")
     for name, value in results:
