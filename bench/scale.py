@@ -91,6 +91,8 @@ class Case:
     call: Callable[[Session], Any]
     target_ms: float | None
     matching: int | None = None
+    # Without a target at this size: still explain the plan when slower than this.
+    explain_over: float | None = None
 
 
 @dataclass
@@ -125,6 +127,7 @@ class Run:
     measured: list[Measured] = field(default_factory=list)
     backlog: Seeded | None = None
     errors: list[str] = field(default_factory=list)
+    schema: str = ""
 
 
 def log(message: str) -> None:
@@ -312,7 +315,9 @@ def measure(engine: Engine, backend: str, rows: int, case: Case, n: int, budget:
         select1=percentile(ones, 0.5), pk=percentile(pks, 0.5), sql_ms=sum(replayed),
         statements=len(statements), target_ms=case.target_ms,
     )
-    if statements and (explain_all or result.met is False):
+    slow = case.target_ms is None and case.explain_over is not None \
+        and result.p50 > case.explain_over
+    if statements and (explain_all or result.met is False or slow):
         slowest = max(range(len(statements)), key=lambda i: replayed[i])
         result.plan = explain(engine, *statements[slowest])
         result.note = (f"slowest statement {replayed[slowest]:.1f} ms of "
@@ -391,7 +396,7 @@ def search_cases(engine: Engine, rows: int, corpus: Corpus) -> list[Case]:
             cases.append(Case(
                 "search", f"search q={q} ({how})",
                 lambda s, q=q: list_gallery(s, limit=GALLERY_LIMIT, q=q),
-                search_target(rows), count_public(session, q=q)))
+                search_target(rows), count_public(session, q=q), explain_over=25.0))
     return cases
 
 
@@ -450,6 +455,9 @@ def bench_one(backend: str, rows: int, corpus: Corpus, n: int, budget: float,
             f"({', '.join(f'{k} {v:.1f} s' for k, v in seeded.steps.items())})")
         engine = make_engine(url)
         run = Run(backend, rows, seeded, database_bytes(engine))
+        with engine.connect() as conn:
+            run.schema = str(conn.execute(text("SELECT version_num FROM alembic_version"))
+                             .scalar_one())
 
         def measure_all(cases: list[Case], variant: str) -> None:
             for case in cases:
@@ -526,6 +534,8 @@ def run_all(sizes: list[int], backends: list[str], *, n: int = 100, budget: floa
         for rows in sizes:
             runs.append(bench_one(backend, rows, corpus, n, budget, explain_all, try_sql or []))
     context["load_end"] = load_average()
+    if code_version() != context["code"]:
+        context["code"] += f"; CHANGED during the run, to {code_version()}"
     return runs, context
 
 
@@ -573,9 +583,9 @@ def markdown(runs: list[Run], context: dict[str, str], command: str) -> str:
         "",
         "Seeding:",
         "",
-        "| backend | contributions | approved | pending | tags | media / variants | seconds "
-        "| rows/s | steps (s) | database |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---|---:|",
+        "| backend | schema | contributions | approved | pending | tags | media / variants "
+        "| seconds | rows/s | steps (s) | database |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---|---:|",
     ]
     for run in runs:
         s = run.seeded
@@ -583,7 +593,8 @@ def markdown(runs: list[Run], context: dict[str, str], command: str) -> str:
         backlog = (f" (+{run.backlog.rows:,} pending added in {run.backlog.seconds:.0f} s for "
                    "the queue)" if run.backlog else "")
         lines.append(
-            f"| {run.backend} | {s.rows:,}{backlog} | {s.approved:,} | {s.pending:,} "
+            f"| {run.backend} | {run.schema} | {s.rows:,}{backlog} | {s.approved:,} "
+            f"| {s.pending:,} "
             f"| {s.tags:,} | {s.assets:,} / {s.variants:,} | {s.seconds:.0f} "
             f"| {s.rows / s.seconds:,.0f} | {steps} | {run.database_bytes / 1e6:,.0f} MB |")
     lines += [
@@ -609,7 +620,8 @@ def markdown(runs: list[Run], context: dict[str, str], command: str) -> str:
         lines += [f"- {run.backend} {size_label(run.rows)}: {e}" for run, e in errors]
     plans = [(run, m) for run in runs for m in run.measured if m.plan]
     if plans:
-        lines += ["", "Plans of the slowest statement (missed targets, or all with --explain):"]
+        lines += ["", "Plans of the slowest statement (missed targets, searches over 25 ms where "
+                  "no target is set, or all with --explain):"]
         for run, m in plans:
             lines += ["", f"{run.backend} {size_label(run.rows)}, {m.case}{m.variant} ({m.note}):",
                       "",
