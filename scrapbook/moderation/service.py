@@ -125,8 +125,10 @@ def queue(
             col(Contribution.pk),
         )
         after_in_group = or_(received > day, and_(received == day, key > pk))
+        # At-risk pieces come first: after one, the rest of the at-risk group, then every
+        # other piece; after any other piece, only the rest of that group.
         stmt = stmt.where(
-            or_(at_risk < risk, and_(at_risk == risk, after_in_group))
+            or_(at_risk == False, and_(at_risk == True, after_in_group))  # noqa: E712
             if risk
             else and_(at_risk == False, after_in_group)  # noqa: E712
         )

@@ -191,6 +191,22 @@ def test_queue_pages_by_cursor_and_filters(client, moderator):
     bristol = moderator.get("/api/admin/queue", params={"region": "bristol"}).json()["items"]
     assert [i["id"] for i in bristol] == [ids[1], ids[3]]
     assert moderator.get("/api/admin/queue", params={"cursor": "!!"}).status_code == 422
+
+
+def test_queue_pages_walk_from_the_at_risk_group_into_the_rest(client, moderator):
+    calm = [submit(client, body=f"Quiet day {i}.").json()["id"] for i in range(2)]
+    risky = [submit(client, body=f"Some nights I want to die, honestly ({i}).").json()["id"]
+             for i in range(3)]
+    seen, cursor = [], None
+    while True:  # pages of two: the first and second end on an at-risk piece
+        params = {"limit": 2, **({"cursor": cursor} if cursor else {})}
+        r = moderator.get("/api/admin/queue", params=params)
+        assert r.status_code == 200, r.text
+        seen += [i["id"] for i in r.json()["items"]]
+        cursor = r.json()["next_cursor"]
+        if not cursor:
+            break
+    assert seen == risky + calm
     assert moderator.get("/api/admin/queue", params={"status": "nope"}).status_code == 422
 
 
