@@ -46,7 +46,8 @@ def is_public_row(c: Contribution) -> bool:
 
 def _next_published_seq(session: Session) -> int:
     # Two approvals at the same instant may share a number; the gallery then orders by id.
-    latest = session.exec(select(func.max(Contribution.published_seq))).one()
+    # Only public rows have a number: read it down the gallery's order index.
+    latest = session.exec(select(func.max(Contribution.published_seq)).where(is_public())).one()
     return (latest or 0) + 1
 
 

@@ -16,6 +16,7 @@ class Contribution(SQLModel, table=True):
         # Pages in the order they are read: the gallery (public, newest first) and the
         # moderation queue (at risk first, then oldest first).
         Index("ix_contribution_gallery_order", "status", "published_seq", "id"),
+        Index("ix_contribution_gallery_region", "status", "region", "published_seq", "id"),
         Index("ix_contribution_queue_order", "status", text("at_risk DESC"), "received_on", "pk"),
     )
 
@@ -38,7 +39,7 @@ class Contribution(SQLModel, table=True):
     received_on: dt.date
     published_on: dt.date | None = Field(default=None, index=True)
     # Publication order (newest first in the gallery) without storing any time of day.
-    published_seq: int | None = Field(default=None, index=True)
+    published_seq: int | None = Field(default=None)  # indexed with status (the gallery's order)
     public_reason: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     moderator_note: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     # Why processing failed (status `failed`), for moderators; the contributor gets a kind sentence.
