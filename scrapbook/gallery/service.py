@@ -8,10 +8,11 @@ response models use). The public page cache (core/public_reads.py) keeps the byt
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
 from pydantic_core import to_json
-from sqlalchemy import Connection, Row, Select, exists, tuple_
+from sqlalchemy import Connection, Row, Select, bindparam, exists, tuple_
 from sqlalchemy import select as sa_select
 from sqlalchemy.orm import selectinload
 from sqlmodel import Session, col, select
@@ -45,10 +46,12 @@ def public_contributions() -> SelectOfScalar[Contribution]:
 
 # The public rung's fields, read straight from their columns: a page is built from these and
 # nothing else, so nothing private can reach it (contributions/schemas.py is the one list).
-_ITEM_COLUMNS = [getattr(Contribution, name) for name in ContributionPublic.model_fields
-                 if name not in ("tags", "media")]
-_MEDIA_COLUMNS = [getattr(MediaAsset, name) for name in MediaPublic.model_fields
-                  if name != "variants"]
+_ITEM_FIELDS = [name for name in ContributionPublic.model_fields if name not in ("tags", "media")]
+_MEDIA_FIELDS = [name for name in MediaPublic.model_fields if name != "variants"]
+_ITEM_COLUMNS = [getattr(Contribution, name) for name in _ITEM_FIELDS]
+_MEDIA_COLUMNS = [getattr(MediaAsset, name) for name in _MEDIA_FIELDS]
+_KIND = _ITEM_FIELDS.index("kind")
+_DURATION = _MEDIA_FIELDS.index("duration")
 
 
 def public_page_rows() -> Select[Any]:
@@ -58,47 +61,77 @@ def public_page_rows() -> Select[Any]:
         is_public())
 
 
+# Statements built once, with bound parameters: building them costs more than running them.
+_TAGS = (
+    sa_select(col(ContributionTag.contribution_pk), col(ContributionTag.tag))
+    .where(col(ContributionTag.contribution_pk).in_(bindparam("pks", expanding=True)))
+    .order_by(col(ContributionTag.contribution_pk), col(ContributionTag.position))
+)
+_MEDIA = (  # each asset with its variants, in one query
+    sa_select(col(MediaAsset.pk), col(MediaAsset.contribution_pk), col(MediaVariant.name),
+              col(MediaVariant.key), *_MEDIA_COLUMNS)
+    .select_from(MediaAsset)
+    .outerjoin(MediaVariant, col(MediaVariant.asset_pk) == col(MediaAsset.pk))
+    .where(col(MediaAsset.contribution_pk).in_(bindparam("pks", expanding=True)))
+    .order_by(col(MediaAsset.contribution_pk), col(MediaAsset.position), col(MediaVariant.pk))
+)
+_NEWEST_FIRST = (col(Contribution.published_seq).desc(), col(Contribution.id).desc())
+
+
+@cache
+def _page_statement(kind: bool, form: bool, region: bool, tag: bool, after: bool) -> Select[Any]:
+    """A gallery page's statement for one combination of filters (32 at most), parameters
+    bound at each call."""
+    stmt = public_page_rows()
+    if kind:
+        stmt = stmt.where(col(Contribution.kind) == bindparam("kind"))
+    if form:
+        stmt = stmt.where(col(Contribution.form) == bindparam("form"))
+    if region:
+        stmt = stmt.where(col(Contribution.region) == bindparam("region"))
+    if tag:
+        stmt = stmt.where(exists().where(
+            col(ContributionTag.contribution_pk) == col(Contribution.pk),
+            col(ContributionTag.tag) == bindparam("tag"),
+        ))
+    if after:
+        # A row value: both databases seek the order index straight to it (the same test
+        # written with OR is scanned).
+        stmt = stmt.where(tuple_(col(Contribution.published_seq), col(Contribution.id))
+                          < tuple_(bindparam("seq"), bindparam("last_id")))
+    return stmt.order_by(*_NEWEST_FIRST).limit(bindparam("limit"))
+
+
 def _items(conn: Connection, rows: list[Row[Any]], media_base: str) -> list[dict[str, Any]]:
-    """Public items from page rows: tags, media and variants in one query each (no media
-    query for a page of words only: text takes no files), no ORM objects. The same JSON as
-    `ContributionPublic.of(row)`."""
+    """Public items from page rows (pk, published_seq, then the public fields): tags in one
+    query, media with their variants in another (none for a page of words only: text takes
+    no files), no ORM objects. The same JSON as `ContributionPublic.of(row)`."""
     items: dict[Any, dict[str, Any]] = {}
+    with_media = []
     for row in rows:
-        item = {name: row._mapping[name] for name in ContributionPublic.model_fields
-                if name not in ("tags", "media")}
+        item: dict[str, Any] = dict(zip(_ITEM_FIELDS, row[2:], strict=True))
         item["tags"], item["media"] = [], []
-        item["report_url"] = f"/api/gallery/{row.id}/report"
-        items[row.pk] = item
+        item["report_url"] = f"/api/gallery/{item['id']}/report"
+        items[row[0]] = item
+        if row[2 + _KIND] != Kind.text:
+            with_media.append(row[0])
     if not items:
         return []
-    pks = list(items)
-    for pk, tag in conn.execute(
-        sa_select(col(ContributionTag.contribution_pk), col(ContributionTag.tag))
-        .where(col(ContributionTag.contribution_pk).in_(pks))
-        .order_by(col(ContributionTag.contribution_pk), col(ContributionTag.position))
-    ):
+    for pk, tag in conn.execute(_TAGS, {"pks": list(items)}):
         items[pk]["tags"].append(tag)
-    media: dict[Any, dict[str, Any]] = {}
-    with_media = [pk for pk, item in items.items() if item["kind"] != Kind.text]
-    for asset in () if not with_media else conn.execute(
-        sa_select(col(MediaAsset.pk), col(MediaAsset.contribution_pk), *_MEDIA_COLUMNS)
-        .where(col(MediaAsset.contribution_pk).in_(with_media))
-        .order_by(col(MediaAsset.contribution_pk), col(MediaAsset.position))
-    ):
-        entry = {name: asset._mapping[name] for name in MediaPublic.model_fields
-                 if name != "variants"}
-        if entry["duration"] is not None:
-            entry["duration"] = round(entry["duration"], 3)
-        entry["variants"] = {}
-        media[asset.pk] = entry
-        items[asset.contribution_pk]["media"].append(entry)
-    if media:
-        for asset_pk, name, key in conn.execute(
-            sa_select(col(MediaVariant.asset_pk), col(MediaVariant.name), col(MediaVariant.key))
-            .where(col(MediaVariant.asset_pk).in_(list(media)))
-            .order_by(col(MediaVariant.pk))
-        ):
-            media[asset_pk]["variants"][name] = media_url(key, media_base)
+    if with_media:
+        media: dict[int, dict[str, Any]] = {}
+        for asset_pk, contribution_pk, variant, key, *fields in conn.execute(
+                _MEDIA, {"pks": with_media}):
+            entry = media.get(asset_pk)
+            if entry is None:
+                entry = media[asset_pk] = dict(zip(_MEDIA_FIELDS, fields, strict=True))
+                if fields[_DURATION] is not None:
+                    entry["duration"] = round(fields[_DURATION], 3)
+                entry["variants"] = {}
+                items[contribution_pk]["media"].append(entry)
+            if variant is not None:
+                entry["variants"][variant] = media_url(key, media_base)
     return list(items.values())
 
 
@@ -115,31 +148,16 @@ def list_gallery(
     media_base: str = "",
 ) -> bytes:
     """One gallery page as JSON bytes (a `GalleryPage`), newest first."""
-    stmt = public_page_rows()
-    if kind:
-        stmt = stmt.where(col(Contribution.kind) == kind)
-    if form:
-        stmt = stmt.where(col(Contribution.form) == form)
-    if region:
-        stmt = stmt.where(col(Contribution.region) == region)
+    params: dict[str, Any] = {"kind": kind, "form": form, "region": region, "limit": limit + 1}
     if tag:
-        stmt = stmt.where(
-            exists().where(
-                col(ContributionTag.contribution_pk) == col(Contribution.pk),
-                col(ContributionTag.tag) == tag.strip().lower().lstrip("#"),
-            )
-        )
+        params["tag"] = tag.strip().lower().lstrip("#")
+    if cursor:
+        params["seq"], params["last_id"] = cursors.decode(cursor, ("int", "id"))
+    stmt = _page_statement(bool(kind), bool(form), bool(region), bool(tag), bool(cursor))
     if q and (clause := search.matches(session, q)) is not None:
         stmt = stmt.where(clause)
-    if cursor:
-        seq, last_id = cursors.decode(cursor, ("int", "id"))
-        # A row value: both databases seek the order index straight to it (the same test
-        # written with OR is scanned).
-        stmt = stmt.where(tuple_(col(Contribution.published_seq), col(Contribution.id))
-                          < tuple_(seq, last_id))
-    stmt = stmt.order_by(col(Contribution.published_seq).desc(), col(Contribution.id).desc())
     conn = session.connection()
-    rows = list(conn.execute(stmt.limit(limit + 1)))
+    rows = list(conn.execute(stmt, params))
     more = len(rows) > limit
     rows = rows[:limit]
     next_cursor = cursors.encode([rows[-1].published_seq, rows[-1].id]) if more and rows else None
@@ -156,13 +174,16 @@ def get_public_row(session: Session, contribution_id: str) -> Contribution:
     return found
 
 
+_ONE = public_page_rows().where(col(Contribution.id) == bindparam("id"))
+
+
 def get_public(session: Session, contribution_id: str, media_base: str = "") -> bytes:
     """One public contribution as JSON bytes (a `ContributionPublic`)."""
     missing = NotFound("There is no published contribution with this id.")
     if not is_public_id(contribution_id):
         raise missing
     conn = session.connection()
-    rows = list(conn.execute(public_page_rows().where(col(Contribution.id) == contribution_id)))
+    rows = list(conn.execute(_ONE, {"id": contribution_id}))
     if not rows:
         raise missing
     return to_json(_items(conn, rows, media_base)[0])
