@@ -116,6 +116,20 @@ def worker(
     runner.stop()
 
 
+@app.command("refresh-public")
+def refresh_public() -> None:
+    """After changing the database by hand (SQL the app did not run): every process drops
+    the public pages it keeps, and the CDN is purged when SCRAPBOOK_CDN_PURGE_URL is set."""
+    from scrapbook.core.cdn import PurgingGeneration
+    from scrapbook.gallery.publication import public_generation
+
+    generation = public_generation(get_settings())
+    generation.advance()
+    if isinstance(generation, PurgingGeneration):
+        generation.purger.flush(10.0)
+    typer.echo("Public pages will be built afresh on their next read.")
+
+
 def _transaction() -> AbstractContextManager[Session]:
     from scrapbook.core.db import session_scope
     from scrapbook.gallery.publication import watched_engine

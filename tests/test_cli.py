@@ -141,3 +141,15 @@ def test_serve_runs_one_worker_process_per_core_sharing_everything(env, tmp_path
     assert f"{expected} worker {workers}" in output
     assert output.count("Started server process") == expected
     assert "died" not in output  # no worker killed and restarted while starting
+
+
+def test_refresh_public_moves_every_process_on_to_fresh_pages(env, tmp_path):
+    from scrapbook.core.public_reads import FileGeneration
+
+    env = {**env, "SCRAPBOOK_QUEUE_PATH": str(tmp_path / "var" / "queue.db")}
+    generation = FileGeneration(tmp_path / "var" / "public.generation")
+    before = generation.current()
+    done = scrapbook(env, "refresh-public")
+    assert done.returncode == 0, done.stderr
+    assert "afresh" in done.stdout
+    assert generation.current() not in (None, before)

@@ -160,10 +160,16 @@ def watched_engine(settings: Settings) -> Engine:
     """The database engine for this process (app, worker or CLI): its commits that change a
     public read advance the public cache's generation, shared by every process."""
     engine = make_engine(settings.database_url)
+    public_reads.attach(engine, public_generation(settings))
+    return engine
+
+
+def public_generation(settings: Settings) -> public_reads.Generation:
+    """The public cache's generation every process shares (purging the CDN on each advance
+    when a purge URL is set)."""
     generation = public_reads.make_generation(settings.redis_url,
                                               settings.public_generation_path)
     if settings.cdn_purge_url:
         generation = PurgingGeneration(
             generation, Purger(settings.cdn_purge_url, settings.cdn_purge_token))
-    public_reads.attach(engine, generation)
-    return engine
+    return generation

@@ -156,21 +156,29 @@ def a_located_service(live_server: LiveServer) -> Iterator[None]:
     """Put one seed service's location in Exeter for a while (the seed has no coordinates)."""
     from sqlalchemy import create_engine, text
 
+    from scrapbook.core.config import Settings
+    from scrapbook.gallery.publication import public_generation
+
     engine = create_engine(live_server.database_url)
     with engine.begin() as conn:
         location = conn.execute(text(
             "SELECT sal.location_id FROM service_at_location sal "
             "JOIN service s ON s.id = sal.service_id WHERE s.status = 'active' "
             "ORDER BY sal.location_id LIMIT 1")).scalar_one()
+    # SQL by hand, as an operator might run it: then, as the README says, the public pages
+    # every process keeps are refreshed (`scrapbook refresh-public` does this).
+    refresh = public_generation(Settings(queue_path=live_server.uploads_dir.parent / "queue.db"))
     try:
         with engine.begin() as conn:
             conn.execute(text("UPDATE location SET latitude = 50.7236, longitude = -3.5275 "
                               "WHERE id = :id"), {"id": location})
+        refresh.advance()
         yield
     finally:
         with engine.begin() as conn:
             conn.execute(text("UPDATE location SET latitude = NULL, longitude = NULL "
                               "WHERE id = :id"), {"id": location})
+        refresh.advance()
         engine.dispose()
 
 
