@@ -81,6 +81,9 @@ def serve(url: str, root: Path, **settings: str) -> Iterator[tuple[subprocess.Po
         "SCRAPBOOK_TUS_DIR": str(root / "var" / "tus"),
         "SCRAPBOOK_QUEUE_PATH": str(root / "var" / "queue.db"),
         "SCRAPBOOK_WORKER_THREADS": "0",
+        # One process (serve's default is one per core): its pid is the server whose memory
+        # is measured, and the anchors run in one process too.
+        "SCRAPBOOK_WEB_WORKERS": "1",
         "SCRAPBOOK_SECRET_KEY": "b" * 40,
         "SCRAPBOOK_SUBMISSIONS_PER_HOUR": "100000",
         "SCRAPBOOK_SUBMISSION_ATTEMPTS_PER_HOUR": "100000",
