@@ -18,6 +18,7 @@ from scrapbook.core.errors import install_error_handlers
 from scrapbook.core.headers import SecurityHeaders
 from scrapbook.core.methods import install_api_fallback
 from scrapbook.core.openapi import describer
+from scrapbook.core.pages import page_builders
 from scrapbook.core.public_reads import PageCache, PublicReads, generation_of
 from scrapbook.core.queue import Runner, make_huey
 from scrapbook.core.ratelimit import SlidingWindow, make_store
@@ -105,6 +106,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.jobs = MediaJobs(settings, app.state.engine, app.state.storage, make_huey(settings))
     app.state.fingerprint = ClientFingerprint(settings.resolved_secret_key())
     app.state.intake_slots = asyncio.Semaphore(settings.intake_concurrency)
+    app.state.page_builders = page_builders(settings)
     app.state.receiving = {}  # bodies being received, per client fingerprint
     # Limits are counted in a store every process shares: Redis when configured, else the
     # database (so `--workers N` allows what one process would, not N times it).

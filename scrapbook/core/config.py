@@ -137,6 +137,10 @@ class Settings(BaseSettings):
     cdn_purge_token: str | None = None  # sent as a bearer token with each purge
     cdn_stale_seconds: int = Field(default=60, ge=0)
 
+    # Threads building public pages at once in each process; 0: one per core on SQLite
+    # (more only contend), 8 on PostgreSQL (its queries wait on the network).
+    page_builders: int = Field(default=0, ge=0)
+
     # Gallery paging.
     page_default: int = 24
     page_max: int = 100
@@ -155,6 +159,11 @@ class Settings(BaseSettings):
                     "SCRAPBOOK_SECRET_KEY must be at least 32 random characters in production"
                 )
         return self
+
+    def resolved_page_builders(self) -> int:
+        if self.page_builders:
+            return self.page_builders
+        return max(1, os.cpu_count() or 1) if self.is_sqlite else 8
 
     def resolved_web_workers(self) -> int:
         return self.web_workers or max(1, min(os.cpu_count() or 1, 4))

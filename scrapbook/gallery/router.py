@@ -10,6 +10,7 @@ from scrapbook.contributions.limits import count_report
 from scrapbook.contributions.schemas import ContributionPublic
 from scrapbook.core.deps import SessionDep, SettingsDep
 from scrapbook.core.errors import errors
+from scrapbook.core.pages import build_page
 from scrapbook.core.paging import page_limit
 from scrapbook.gallery import service
 from scrapbook.gallery.schemas import GalleryPage, ReportIn, ReportReceived
@@ -19,7 +20,8 @@ router = APIRouter(prefix="/api/gallery", tags=["gallery"], responses=errors(400
 
 
 @router.get("", response_model=GalleryPage)
-def gallery(
+async def gallery(
+    request: Request,
     session: SessionDep,
     limit: Annotated[int, Depends(page_limit())],
     settings: SettingsDep,
@@ -31,7 +33,9 @@ def gallery(
     cursor: Annotated[str | None, Query(max_length=500)] = None,
 ) -> Response:
     """Approved contributions, newest first; filter by kind, form, region, tag; search with q."""
-    page = service.list_gallery(
+    page = await build_page(
+        request,
+        service.list_gallery,
         session,
         kind=kind,
         form=form,
@@ -46,11 +50,12 @@ def gallery(
 
 
 @router.get("/{contribution_id}", response_model=ContributionPublic, responses=errors(404))
-def gallery_item(
-    contribution_id: str, session: SessionDep, settings: SettingsDep
+async def gallery_item(
+    request: Request, contribution_id: str, session: SessionDep, settings: SettingsDep
 ) -> Response:
     """One approved contribution."""
-    item = service.get_public(session, contribution_id, media_base=settings.media_base_url)
+    item = await build_page(request, service.get_public, session, contribution_id,
+                            media_base=settings.media_base_url)
     return Response(item, media_type="application/json")
 
 
