@@ -154,9 +154,12 @@ class LocalStorage:
 
     def list(self, prefix: str) -> list[str]:
         folder = self._resolve(prefix.rstrip("/"))
-        if not folder.is_dir():
-            return []
-        return sorted(str(p.relative_to(self.root)) for p in folder.rglob("*") if p.is_file())
+        # os.walk skips a folder that vanishes while it is being read (a job finishing and
+        # removing its upload while the sweep lists them); rglob raised FileNotFoundError.
+        return sorted(
+            str((Path(top) / name).relative_to(self.root))
+            for top, _, names in os.walk(folder) for name in names
+        )
 
     def size(self, key: str) -> int | None:
         found = self.path(key)
